@@ -1,0 +1,55 @@
+import type { WireMessage } from '../schemas/index.js';
+
+export type { WireMessage };
+
+/** One message handed out by `receive`, with the channel it was sent to. */
+export interface Delivery {
+  channel: string;
+  message: WireMessage;
+}
+
+export interface ReceiveOptions {
+  /** Most messages to take in one call (default 1). They may come from several channels. */
+  max?: number;
+  /** Aborting rejects the pending receive with the signal's reason; nothing taken is lost. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The channel layer: what interface servers and workers share. Every implementation passes
+ * the same contract suite (test/channel-layer/contract.ts).
+ *
+ * Delivery is at most once: a message goes to exactly one receiver, in FIFO order per
+ * channel, or is dropped once older than the layer's expiry.
+ */
+export interface ChannelLayer {
+  /** Queues `message` on `channel`. Raises ChannelFull past the channel's capacity. */
+  send(channel: string, message: WireMessage): Promise<void>;
+
+  /**
+   * Waits (without polling) until at least one message is available on any of `channels`,
+   * then takes up to `max`. Process-specific channels must have come from this layer's
+   * `newChannel`.
+   */
+  receive(channels: readonly string[], options?: ReceiveOptions): Promise<Delivery[]>;
+
+  /** A new process-specific channel (`<process>!<suffix>`) only this layer instance receives on. */
+  newChannel(hint?: string): Promise<string>;
+
+  /** Forgets a channel from `newChannel`: its buffer is dropped and later messages to it too. */
+  releaseChannel(channel: string): void;
+
+  /** Adds `channel` to `group`. It stays a member while the process holding it is alive. */
+  groupAdd(group: string, channel: string): Promise<void>;
+  groupDiscard(group: string, channel: string): Promise<void>;
+  /** Delivers `message` to every live member; members whose channel is full miss it. */
+  groupSend(group: string, message: WireMessage): Promise<void>;
+  /** Live members of `group` (presence). */
+  groupMembers(group: string): Promise<string[]>;
+  groupSize(group: string): Promise<number>;
+
+  /** Deletes every channel, group and message of this layer's namespace. */
+  flush(): Promise<void>;
+  /** Rejects pending receives with LayerClosed and releases connections. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,46 @@
+/**
+ * The few errors a layer raises, checked with `instanceof`. Each carries a stable `code` that
+ * the interface server maps to an HTTP status and a WebSocket close code in one table.
+ */
+export class LayerError extends Error {
+  readonly code: string = 'SWITCHYARD_LAYER';
+}
+
+/** The channel holds its capacity of unexpired messages: answer 503 / close 1013 at once. */
+export class ChannelFull extends LayerError {
+  override readonly name = 'ChannelFull';
+  override readonly code = 'SWITCHYARD_CHANNEL_FULL';
+  constructor(readonly channel: string) {
+    super(`channel "${channel}" is full`);
+  }
+}
+
+/** The backing store (Redis) cannot be reached now; the layer reconnects by itself. */
+export class LayerUnavailable extends LayerError {
+  override readonly name = 'LayerUnavailable';
+  override readonly code = 'SWITCHYARD_LAYER_UNAVAILABLE';
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(`channel layer unavailable: ${detail}`, options);
+  }
+}
+
+/** `close()` was called; pending and later calls fail with this. */
+export class LayerClosed extends LayerError {
+  override readonly name = 'LayerClosed';
+  override readonly code = 'SWITCHYARD_LAYER_CLOSED';
+  constructor() {
+    super('channel layer is closed');
+  }
+}
+
+/** A channel or group name that does not fit the naming rules, or a misuse of one. */
+export class InvalidName extends LayerError {
+  override readonly name = 'InvalidName';
+  override readonly code = 'SWITCHYARD_INVALID_NAME';
+}
+
+/** What was handed to `send` is not a message object with a string `type`. */
+export class InvalidMessage extends LayerError {
+  override readonly name = 'InvalidMessage';
+  override readonly code = 'SWITCHYARD_INVALID_MESSAGE';
+}

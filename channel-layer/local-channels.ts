@@ -1,0 +1,153 @@
+import type { Delivery, WireMessage } from './contract.js';
+import { Deque } from './deque.js';
+
+interface Queued {
+  sentAt: number;
+  message: WireMessage;
+}
+
+interface Waiter {
+  channels: readonly string[];
+  max: number;
+  resolve: (deliveries: Delivery[]) => void;
+  reject: (error: unknown) => void;
+  cleanup: () => void;
+}
+
+/**
+ * Channels held in this process's memory, with receivers waiting on them. It backs every
+ * channel of the in-memory layer and the process-specific channels of the Redis layer.
+ *
+ * Waiting is event-driven: `push` hands messages straight to the longest-waiting receiver of
+ * that channel. Expired messages are dropped when met, never handed out.
+ */
+export class LocalChannels {
+  private readonly queues = new Map<string, Deque<Queued>>();
+  private readonly waiters = new Map<string, Set<Waiter>>();
+  private rotation = 0;
+
+  constructor(private readonly expiryMs: number) {}
+
+  /** Unexpired messages queued on `channel`. */
+  depth(channel: string, now = Date.now()): number {
+    const queue = this.queues.get(channel);
+    if (queue === undefined) return 0;
+    this.dropExpired(queue, now);
+    return queue.length;
+  }
+
+  /** Queues a message unless `capacity` unexpired ones are already there; false when full. */
+  push(channel: string, message: WireMessage, sentAt: number, capacity: number): boolean {
+    let queue = this.queues.get(channel);
+    if (queue === undefined) {
+      queue = new Deque();
+      this.queues.set(channel, queue);
+    } else if (queue.length >= capacity) {
+      this.dropExpired(queue, Date.now());
+      if (queue.length >= capacity) return false;
+    }
+    queue.push({ sentAt, message });
+    this.wake(channel);
+    return true;
+  }
+
+  /** Takes up to `max` unexpired messages, visiting channels in rotating order for fairness. */
+  take(channels: readonly string[], max: number): Delivery[] {
+    const deliveries: Delivery[] = [];
+    const now = Date.now();
+    const start = this.rotation++ % channels.length;
+    for (let i = 0; i < channels.length && deliveries.length < max; i++) {
+      const channel = channels[(start + i) % channels.length]!;
+      const queue = this.queues.get(channel);
+      if (queue === undefined) continue;
+      this.dropExpired(queue, now);
+      while (queue.length > 0 && deliveries.length < max) {
+        deliveries.push({ channel, message: queue.shift()!.message });
+      }
+      if (queue.length === 0) this.queues.delete(channel);
+    }
+    return deliveries;
+  }
+
+  /** Resolves with messages as soon as one arrives on any of `channels`. */
+  wait(channels: readonly string[], max: number, signal?: AbortSignal): Promise<Delivery[]> {
+    return new Promise<Delivery[]>((resolve, reject) => {
+      const onAbort = (): void => {
+        waiter.cleanup();
+        reject(signal!.reason);
+      };
+      const waiter: Waiter = {
+        channels,
+        max,
+        resolve,
+        reject,
+        cleanup: () => {
+          signal?.removeEventListener('abort', onAbort);
+          for (const channel of channels) {
+            const set = this.waiters.get(channel);
+            set?.delete(waiter);
+            if (set?.size === 0) this.waiters.delete(channel);
+          }
+        },
+      };
+      if (signal?.aborted) return reject(signal.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      for (const channel of channels) {
+        let set = this.waiters.get(channel);
+        if (set === undefined) this.waiters.set(channel, (set = new Set()));
+        set.add(waiter);
+      }
+    });
+  }
+
+  /**
+   * Puts taken messages back at the front of their channels, in order (a receive that was
+   * cancelled after it took them). They count as sent now for expiry.
+   */
+  restore(deliveries: readonly Delivery[]): void {
+    const now = Date.now();
+    for (let i = deliveries.length - 1; i >= 0; i--) {
+      const { channel, message } = deliveries[i]!;
+      let queue = this.queues.get(channel);
+      if (queue === undefined) this.queues.set(channel, (queue = new Deque()));
+      queue.unshift({ sentAt: now, message });
+    }
+    for (const channel of new Set(deliveries.map((d) => d.channel))) this.wake(channel);
+  }
+
+  /** Drops a channel's queue; its waiters keep waiting (they may wait on other channels too). */
+  drop(channel: string): void {
+    this.queues.delete(channel);
+  }
+
+  /** Rejects every waiter, e.g. when the layer closes or loses its backing store. */
+  rejectAll(error: unknown): void {
+    const all = new Set<Waiter>();
+    for (const set of this.waiters.values()) for (const waiter of set) all.add(waiter);
+    for (const waiter of all) {
+      waiter.cleanup();
+      waiter.reject(error);
+    }
+  }
+
+  clear(): void {
+    this.queues.clear();
+  }
+
+  private wake(channel: string): void {
+    const set = this.waiters.get(channel);
+    if (set === undefined) return;
+    for (const waiter of set) {
+      const deliveries = this.take(waiter.channels, waiter.max);
+      if (deliveries.length === 0) return;
+      waiter.cleanup();
+      waiter.resolve(deliveries);
+      if (!this.queues.has(channel)) return;
+    }
+  }
+
+  private dropExpired(queue: Deque<Queued>, now: number): void {
+    const oldest = now - this.expiryMs;
+    while (queue.length > 0 && queue.peek()!.sentAt < oldest) queue.shift();
+  }
+}

@@ -1,0 +1,164 @@
+import { decodeEnvelope, encodeEnvelope } from '../../schemas/index.js';
+import type { ChannelLayer, Delivery, ReceiveOptions, WireMessage } from '../contract.js';
+import { ChannelFull, InvalidName, LayerClosed } from '../errors.js';
+import { assertChannelName, assertGroupName, inboxOf } from '../names.js';
+import { CapacityTable, layerOptions, parseLayerOptions, type LayerOptions, type LayerOptionsInput } from '../options.js';
+import { assertMessage, normalizeMax, randomId } from '../validate.js';
+import { MemoryStore } from './store.js';
+
+export interface MemoryLayerOptions extends LayerOptionsInput {
+  /** Share one store between layers to model several processes on one backing. */
+  store?: MemoryStore;
+}
+
+/**
+ * The embedded layer for development and tests: everything in this process, no Redis.
+ * Messages pass through the wire codec on send, so what works here works over Redis:
+ * the receiver gets a copy, bytes arrive as bytes, and unencodable values fail at `send`.
+ */
+export class MemoryLayer implements ChannelLayer {
+  readonly options: LayerOptions;
+  readonly store: MemoryStore;
+  private readonly capacities: CapacityTable;
+  private readonly inbox: string;
+  private readonly closing = new AbortController();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private nextChannel = 0;
+
+  constructor(input: MemoryLayerOptions = {}) {
+    const { store, ...rest } = input;
+    this.options = parseLayerOptions(layerOptions, rest, 'memory layer');
+    this.store = store ?? new MemoryStore(this.options.expiryMs);
+    this.capacities = new CapacityTable(this.options);
+    this.inbox = `${this.options.processName}.${randomId()}!`;
+  }
+
+  async send(channel: string, message: WireMessage): Promise<void> {
+    assertChannelName(channel);
+    assertMessage(message);
+    this.assertOpen();
+    const copy = decodeEnvelope(encodeEnvelope(channel, message));
+    if (inboxOf(channel) !== undefined && !this.store.held.has(channel)) return; // its holder is gone
+    if (!this.store.channels.push(channel, copy.message, copy.sentAt, this.capacities.capacityOf(channel))) {
+      throw new ChannelFull(channel);
+    }
+  }
+
+  async receive(channels: readonly string[], options: ReceiveOptions = {}): Promise<Delivery[]> {
+    const max = normalizeMax(options.max);
+    if (channels.length === 0) throw new RangeError('receive needs at least one channel');
+    for (const channel of channels) {
+      assertChannelName(channel);
+      const inbox = inboxOf(channel);
+      if (inbox !== undefined && inbox !== this.inbox) {
+        throw new InvalidName(`channel "${channel}" is held by another process; receive only on channels from this layer's newChannel()`);
+      }
+    }
+    this.assertOpen();
+    options.signal?.throwIfAborted();
+    const ready = this.store.channels.take(channels, max);
+    if (ready.length > 0) return ready;
+    const signal = options.signal ? AbortSignal.any([options.signal, this.closing.signal]) : this.closing.signal;
+    return this.store.channels.wait(channels, max, signal);
+  }
+
+  async newChannel(hint?: string): Promise<string> {
+    this.assertOpen();
+    const channel = `${this.inbox}${hint ? `${hint}.` : ''}${(this.nextChannel++).toString(36)}.${randomId()}`;
+    assertChannelName(channel);
+    this.store.held.add(channel);
+    this.beat();
+    return channel;
+  }
+
+  releaseChannel(channel: string): void {
+    if (!this.store.held.delete(channel)) return;
+    this.store.channels.drop(channel);
+    for (const members of this.store.groups.values()) members.delete(channel);
+  }
+
+  async groupAdd(group: string, channel: string): Promise<void> {
+    assertGroupName(group);
+    assertChannelName(channel);
+    this.assertOpen();
+    let members = this.store.groups.get(group);
+    if (members === undefined) this.store.groups.set(group, (members = new Set()));
+    members.add(channel);
+  }
+
+  async groupDiscard(group: string, channel: string): Promise<void> {
+    assertGroupName(group);
+    assertChannelName(channel);
+    this.assertOpen();
+    const members = this.store.groups.get(group);
+    members?.delete(channel);
+    if (members?.size === 0) this.store.groups.delete(group);
+  }
+
+  async groupSend(group: string, message: WireMessage): Promise<void> {
+    assertGroupName(group);
+    assertMessage(message);
+    this.assertOpen();
+    const encoded = encodeEnvelope(group, message);
+    for (const channel of this.liveMembers(group)) {
+      const copy = decodeEnvelope(encoded);
+      if (inboxOf(channel) !== undefined && !this.store.held.has(channel)) continue;
+      this.store.channels.push(channel, copy.message, copy.sentAt, this.capacities.capacityOf(channel));
+    }
+  }
+
+  async groupMembers(group: string): Promise<string[]> {
+    assertGroupName(group);
+    this.assertOpen();
+    return this.liveMembers(group);
+  }
+
+  async groupSize(group: string): Promise<number> {
+    return (await this.groupMembers(group)).length;
+  }
+
+  async flush(): Promise<void> {
+    this.assertOpen();
+    this.store.channels.clear();
+    this.store.groups.clear();
+  }
+
+  async close(): Promise<void> {
+    if (this.closing.signal.aborted) return;
+    clearInterval(this.heartbeat);
+    this.closing.abort(new LayerClosed());
+    // Like a process that exits: its channels vanish, its group memberships lapse by heartbeat.
+    for (const channel of [...this.store.held]) {
+      if (inboxOf(channel) === this.inbox) {
+        this.store.held.delete(channel);
+        this.store.channels.drop(channel);
+      }
+    }
+  }
+
+  /** Members held by a process that has beaten within the timeout; the rest are dropped. */
+  private liveMembers(group: string): string[] {
+    const members = this.store.groups.get(group);
+    if (members === undefined) return [];
+    const oldest = Date.now() - this.options.heartbeatTimeoutMs;
+    const live: string[] = [];
+    for (const channel of members) {
+      const inbox = inboxOf(channel);
+      if (inbox !== undefined && (this.store.alive.get(inbox) ?? -Infinity) < oldest) members.delete(channel);
+      else live.push(channel);
+    }
+    return live;
+  }
+
+  private beat(): void {
+    this.store.alive.set(this.inbox, Date.now());
+    if (this.heartbeat === undefined) {
+      this.heartbeat = setInterval(() => this.store.alive.set(this.inbox, Date.now()), this.options.heartbeatIntervalMs);
+      this.heartbeat.unref();
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closing.signal.aborted) throw new LayerClosed();
+  }
+}

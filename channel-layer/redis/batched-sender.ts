@@ -1,0 +1,81 @@
+import { ChannelFull } from '../errors.js';
+import { toLayerError } from './connection.js';
+import type { ScriptedPipeline, ScriptedRedis } from './scripts.js';
+
+interface Pending {
+  capacity: number;
+  envelopes: Buffer[];
+  senders: { channel: string; resolve: () => void; reject: (error: unknown) => void }[];
+}
+
+/** Most envelopes one script call appends: bounds the command size and Lua's unpack. */
+const MAX_PER_CALL = 1000;
+
+/**
+ * Coalesces sends: every envelope produced for one list during one event-loop turn goes to
+ * Redis in ONE script call, and all lists of the turn in ONE pipeline. At load this makes a
+ * message cost a fraction of a round trip; alone, it costs one (after a `setImmediate`).
+ */
+export class BatchedSender {
+  private pending = new Map<string, Pending>();
+  private scheduled = false;
+  private inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly redis: ScriptedRedis,
+    private readonly ttlMs: number,
+  ) {}
+
+  send(list: string, capacity: number, channel: string, envelope: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let batch = this.pending.get(list);
+      if (batch === undefined) this.pending.set(list, (batch = { capacity, envelopes: [], senders: [] }));
+      batch.envelopes.push(envelope);
+      batch.senders.push({ channel, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Resolves once every send made so far has its answer from Redis. */
+  async drain(): Promise<void> {
+    if (this.scheduled) this.flush();
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batches = this.pending;
+    if (batches.size === 0) return;
+    this.pending = new Map();
+    const pipeline = this.redis.pipeline() as unknown as ScriptedPipeline;
+    const calls: { batch: Pending; from: number; to: number }[] = [];
+    for (const [list, batch] of batches) {
+      for (let from = 0; from < batch.envelopes.length; from += MAX_PER_CALL) {
+        const to = Math.min(from + MAX_PER_CALL, batch.envelopes.length);
+        pipeline.switchyardSendV1(list, batch.capacity, this.ttlMs, ...batch.envelopes.slice(from, to));
+        calls.push({ batch, from, to });
+      }
+    }
+    const done = pipeline.exec().then(
+      (results) => {
+        calls.forEach(({ batch, from, to }, i) => {
+          const [error, appended] = results?.[i] ?? [new Error('no reply'), 0];
+          for (let j = from; j < to; j++) {
+            const sender = batch.senders[j]!;
+            if (error) sender.reject(toLayerError(error));
+            else if (j - from < (appended as number)) sender.resolve();
+            else sender.reject(new ChannelFull(sender.channel));
+          }
+        });
+      },
+      (error: unknown) => {
+        for (const { batch } of calls) for (const sender of batch.senders) sender.reject(toLayerError(error));
+      },
+    );
+    this.inFlight.add(done);
+    void done.finally(() => this.inFlight.delete(done));
+  }
+}

@@ -1,0 +1,83 @@
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+
+/** `[list key, envelopes]` as BLMPOP returns them. */
+export type Popped = [key: string, elements: Buffer[]];
+
+/**
+ * One connection dedicated to blocking pops (a blocked connection can do nothing else).
+ * A pop is cancelled with CLIENT UNBLOCK from the command connection, never by dropping the
+ * socket: if the pop had already taken messages, they still arrive and the caller puts them
+ * back, so cancelling loses nothing.
+ */
+export class BlockingPop {
+  private clientId: Promise<number | undefined> | undefined;
+
+  constructor(
+    readonly redis: Redis,
+    private readonly control: Redis,
+  ) {
+    redis.on('ready', () => {
+      this.clientId = (redis.client('ID') as Promise<number>).catch(() => undefined);
+    });
+  }
+
+  get ready(): boolean {
+    return this.redis.status === 'ready';
+  }
+
+  /**
+   * BLMPOP with no timeout; resolves null when cancelled before anything was taken. A new
+   * connection is waited for (its first connect), a lost one fails the pop at once.
+   */
+  async pop(keys: readonly string[], max: number, signal: AbortSignal): Promise<Popped | null> {
+    if (this.redis.status === 'wait' || this.redis.status === 'connecting' || this.redis.status === 'connect') {
+      const connected = once(this.redis, 'ready', { signal });
+      const failed = once(this.redis, 'reconnecting', { signal });
+      await Promise.race([connected, failed]).catch(() => {});
+      connected.catch(() => {});
+      failed.catch(() => {});
+      signal.throwIfAborted();
+    }
+    const pending = this.redis.callBuffer('BLMPOP', 0, keys.length, ...keys, 'LEFT', 'COUNT', max) as Promise<
+      [Buffer, Buffer[]] | null
+    >;
+    const cancel = (): void => void this.unblock(pending);
+    if (signal.aborted) cancel();
+    else signal.addEventListener('abort', cancel, { once: true });
+    try {
+      const reply = await pending;
+      return reply === null ? null : [reply[0].toString(), reply[1]];
+    } finally {
+      signal.removeEventListener('abort', cancel);
+    }
+  }
+
+  /**
+   * CLIENT UNBLOCK answers 0 when the pop has not reached Redis yet (or already returned), so
+   * it is repeated, with backoff, until the pop settles.
+   */
+  private async unblock(pending: Promise<unknown>): Promise<void> {
+    let settled = false;
+    pending.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    for (let delay = 1; !settled; delay = Math.min(delay * 2, 50)) {
+      const id = await this.clientId;
+      if (settled) return;
+      if (id === undefined) return; // not connected: the pop fails by itself
+      try {
+        if ((await this.control.client('UNBLOCK', id)) === 1) return;
+      } catch {
+        return; // Redis is unreachable: the pending pop fails with the connection
+      }
+      await sleep(delay);
+    }
+  }
+
+  disconnect(): void {
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,394 @@
+import { once } from 'node:events';
+import { z } from 'zod';
+import { decodeEnvelope, encodeEnvelope, encodeGroupParts, WireFormatError } from '../../schemas/index.js';
+import type { ChannelLayer, Delivery, ReceiveOptions, WireMessage } from '../contract.js';
+import { InvalidName, LayerClosed, LayerUnavailable } from '../errors.js';
+import { LocalChannels } from '../local-channels.js';
+import { assertChannelName, assertGroupName, inboxOf } from '../names.js';
+import { CapacityTable, layerOptions, parseLayerOptions, type LayerOptionsInput } from '../options.js';
+import { assertMessage, normalizeMax, randomId } from '../validate.js';
+import { BatchedSender } from './batched-sender.js';
+import { BlockingPop, type Popped } from './blocking-pop.js';
+import { openConnection, toLayerError } from './connection.js';
+import { RedisKeys } from './keys.js';
+import { defineScripts, type ScriptedRedis } from './scripts.js';
+
+export const redisLayerOptions = layerOptions.extend({
+  url: z.string().default('redis://127.0.0.1:6379'),
+  /** Namespace of every key; several apps (or tests) can share one Redis. */
+  prefix: z.string().regex(/^[A-Za-z0-9_.-]{1,60}$/, 'letters, digits, "-", "_", "." only').default('switchyard'),
+  /** Most envelopes the inbox reader takes from Redis per round trip. */
+  inboxBatch: z.number().int().positive().default(1000),
+  /** Called for envelopes that are dropped because they cannot be read. */
+  onWarning: z.custom<(message: string, error?: unknown) => void>((v) => typeof v === 'function').optional(),
+});
+
+export type RedisLayerOptions = z.infer<typeof redisLayerOptions>;
+export type RedisLayerOptionsInput = LayerOptionsInput & z.input<typeof redisLayerOptions>;
+
+/** Counters of messages the layer dropped, for metrics. */
+export interface LayerStats {
+  expired: number;
+  malformed: number;
+  overflowed: number;
+}
+
+/**
+ * The production layer. Ordinary channels are Redis lists shared by every receiver; the
+ * process-specific channels of this instance share one list (its inbox), read by one
+ * blocking pop and demultiplexed in memory. See keys.ts for the layout and lua/ for the
+ * atomic operations.
+ */
+export class RedisLayer implements ChannelLayer {
+  readonly options: RedisLayerOptions;
+  readonly keys: RedisKeys;
+  readonly stats: LayerStats = { expired: 0, malformed: 0, overflowed: 0 };
+  private readonly redis: ScriptedRedis;
+  private readonly sender: BatchedSender;
+  private readonly capacities: CapacityTable;
+  private readonly inbox: string;
+  private readonly local: LocalChannels;
+  private readonly held = new Set<string>();
+  /** Groups each held channel is known to be in, so releasing it can leave them. */
+  private readonly memberships = new Map<string, Set<string>>();
+  private readonly idlePops: BlockingPop[] = [];
+  private readonly allPops = new Set<BlockingPop>();
+  private readonly receiving = new Set<Promise<unknown>>();
+  private readonly closing = new AbortController();
+  private inboxReader: Promise<void> | undefined;
+  private inboxAvailable = false;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private nextChannel = 0;
+
+  constructor(input: RedisLayerOptionsInput = {}) {
+    this.options = parseLayerOptions(redisLayerOptions, input, 'redis layer');
+    this.keys = new RedisKeys(this.options.prefix);
+    this.capacities = new CapacityTable(this.options);
+    this.inbox = `${this.options.processName}.${randomId()}!`;
+    this.local = new LocalChannels(this.options.expiryMs);
+    this.redis = defineScripts(openConnection(this.options.url, `${this.inbox}cmd`));
+    this.sender = new BatchedSender(this.redis, this.options.expiryMs + 1000);
+    this.redis.on('ready', () => this.heartbeat !== undefined && this.beat());
+  }
+
+  /** Resolves once Redis answers; rejects with LayerUnavailable after `timeoutMs`. */
+  async waitUntilReady(timeoutMs = 10_000): Promise<void> {
+    if (this.redis.status === 'ready') return;
+    const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), this.closing.signal]);
+    try {
+      await once(this.redis, 'ready', { signal });
+    } catch {
+      this.assertOpen();
+      throw new LayerUnavailable(`no connection to ${this.options.url} within ${timeoutMs} ms`);
+    }
+  }
+
+  async send(channel: string, message: WireMessage): Promise<void> {
+    assertChannelName(channel);
+    assertMessage(message);
+    this.assertAvailable();
+    const inbox = inboxOf(channel);
+    const capacity = inbox === undefined ? this.capacities.capacityOf(channel) : this.options.inboxCapacity;
+    return this.sender.send(this.keys.list(channel), capacity, channel, encodeEnvelope(channel, message));
+  }
+
+  async receive(channels: readonly string[], options: ReceiveOptions = {}): Promise<Delivery[]> {
+    const max = normalizeMax(options.max);
+    if (channels.length === 0) throw new RangeError('receive needs at least one channel');
+    const shared: string[] = [];
+    const local: string[] = [];
+    for (const channel of channels) {
+      assertChannelName(channel);
+      const inbox = inboxOf(channel);
+      if (inbox === undefined) shared.push(channel);
+      else if (inbox === this.inbox) local.push(channel);
+      else throw new InvalidName(`channel "${channel}" is held by another process; receive only on channels from this layer's newChannel()`);
+    }
+    this.assertOpen();
+    options.signal?.throwIfAborted();
+    const ready = local.length > 0 ? this.local.take(local, max) : [];
+    if (ready.length > 0) return ready;
+    const signal = options.signal ? AbortSignal.any([options.signal, this.closing.signal]) : this.closing.signal;
+    const pending = shared.length > 0 ? this.receiveShared(shared, local, max, signal) : this.receiveLocal(local, max, signal);
+    this.receiving.add(pending);
+    void pending.then(
+      () => this.receiving.delete(pending),
+      () => this.receiving.delete(pending),
+    );
+    return pending;
+  }
+
+  async newChannel(hint?: string): Promise<string> {
+    this.assertOpen();
+    const channel = `${this.inbox}${hint ? `${hint}.` : ''}${(this.nextChannel++).toString(36)}.${randomId()}`;
+    assertChannelName(channel);
+    this.held.add(channel);
+    this.startInbox();
+    return channel;
+  }
+
+  releaseChannel(channel: string): void {
+    if (!this.held.delete(channel)) return;
+    this.local.drop(channel);
+    const groups = this.memberships.get(channel);
+    if (groups === undefined) return;
+    this.memberships.delete(channel);
+    for (const group of groups) this.redis.zrem(this.keys.group(group), channel).catch(() => {});
+  }
+
+  async groupAdd(group: string, channel: string): Promise<void> {
+    assertGroupName(group);
+    assertChannelName(channel);
+    this.assertAvailable();
+    await this.redis.zadd(this.keys.group(group), Date.now(), channel).catch(rethrowLayerError);
+    if (this.held.has(channel)) this.remember(channel, group);
+  }
+
+  async groupDiscard(group: string, channel: string): Promise<void> {
+    assertGroupName(group);
+    assertChannelName(channel);
+    this.assertAvailable();
+    await this.redis.zrem(this.keys.group(group), channel).catch(rethrowLayerError);
+    this.memberships.get(channel)?.delete(group);
+  }
+
+  async groupSend(group: string, message: WireMessage): Promise<void> {
+    assertGroupName(group);
+    assertMessage(message);
+    this.assertAvailable();
+    const { head, body } = encodeGroupParts(message);
+    const o = this.options;
+    await this.redis
+      .switchyardGroupSendV1(this.keys.group(group), this.keys.alive, this.keys.channelPrefix, Date.now(),
+        o.heartbeatTimeoutMs, o.inboxCapacity, o.capacity, o.expiryMs + 1000, head, body, group)
+      .catch(rethrowLayerError);
+  }
+
+  async groupMembers(group: string): Promise<string[]> {
+    assertGroupName(group);
+    this.assertAvailable();
+    return this.redis
+      .switchyardGroupMembersV1(this.keys.group(group), this.keys.alive, Date.now(), this.options.heartbeatTimeoutMs)
+      .catch(rethrowLayerError);
+  }
+
+  async groupSize(group: string): Promise<number> {
+    return (await this.groupMembers(group)).length;
+  }
+
+  /** Deletes the namespace's channels and groups by SCAN (never KEYS); liveness stays. */
+  async flush(): Promise<void> {
+    this.assertAvailable();
+    let cursor = '0';
+    do {
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', this.keys.everything, 'COUNT', 1000).catch(rethrowLayerError);
+      cursor = next;
+      const doomed = found.filter((key) => key !== this.keys.alive);
+      if (doomed.length > 0) await this.redis.unlink(...doomed).catch(rethrowLayerError);
+    } while (cursor !== '0');
+    this.local.clear();
+  }
+
+  async close(): Promise<void> {
+    if (this.closing.signal.aborted) return;
+    clearInterval(this.heartbeat);
+    this.closing.abort(new LayerClosed());
+    await this.sender.drain();
+    await Promise.allSettled([...this.receiving, this.inboxReader]);
+    for (const pop of this.allPops) pop.disconnect();
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  private async receiveLocal(local: string[], max: number, signal: AbortSignal): Promise<Delivery[]> {
+    if (!this.inboxAvailable) throw new LayerUnavailable('the inbox of this process cannot reach Redis');
+    return this.local.wait(local, max, signal);
+  }
+
+  /**
+   * Blocks on the shared lists and, if asked, on local channels at once. Whichever yields
+   * first wins; the other is cancelled and whatever it took anyway is put back.
+   */
+  private async receiveShared(shared: string[], local: string[], max: number, signal: AbortSignal): Promise<Delivery[]> {
+    this.assertAvailable();
+    const pop = this.acquirePop();
+    const channelOf = new Map(shared.map((channel) => [this.keys.list(channel), channel]));
+    let rotation = 0;
+    try {
+      for (;;) {
+        const race = new AbortController();
+        const stop = AbortSignal.any([signal, race.signal]);
+        const keys = rotate([...channelOf.keys()], rotation++);
+        const popping = pop.pop(keys, max, stop);
+        const waiting = local.length > 0 ? this.local.wait(local, max, stop) : undefined;
+        await Promise.race(waiting ? [popping.then(noop, noop), waiting.then(noop, noop)] : [popping.then(noop, noop)]);
+        race.abort();
+        const [popped, waited] = await Promise.allSettled([popping, waiting ?? Promise.resolve([])]);
+        const fromLocal = waited.status === 'fulfilled' ? waited.value : [];
+        const fromShared = popped.status === 'fulfilled' && popped.value ? this.decodeShared(popped.value, channelOf) : [];
+        const room = Math.max(0, max - fromLocal.length);
+        if (signal.aborted || fromShared.length > room) {
+          const giveBack = signal.aborted ? fromShared : fromShared.slice(room);
+          if (giveBack.length > 0) await this.requeue(popped as PromiseFulfilledResult<Popped>, giveBack);
+        }
+        if (signal.aborted) {
+          if (fromLocal.length > 0) this.local.restore(fromLocal);
+          throw signal.reason;
+        }
+        const deliveries = [...fromLocal, ...fromShared.slice(0, room).map((entry) => entry.delivery)];
+        if (deliveries.length > 0) return deliveries;
+        if (popped.status === 'rejected') throw toLayerError(popped.reason);
+        if (waited.status === 'rejected' && !race.signal.aborted) throw waited.reason;
+      }
+    } finally {
+      this.releasePop(pop);
+    }
+  }
+
+  private decodeShared([key, elements]: Popped, channelOf: Map<string, string>): SharedEntry[] {
+    const channel = channelOf.get(key)!;
+    const oldest = Date.now() - this.options.expiryMs;
+    const entries: SharedEntry[] = [];
+    for (const element of elements) {
+      const envelope = this.decode(element, channel);
+      if (envelope === undefined) continue;
+      if (envelope.sentAt < oldest) {
+        this.stats.expired++;
+        continue;
+      }
+      entries.push({ element, delivery: { channel, message: envelope.message } });
+    }
+    return entries;
+  }
+
+  /** Puts popped envelopes back at the head of their list, in their order. */
+  private async requeue(popped: PromiseFulfilledResult<Popped>, entries: SharedEntry[]): Promise<void> {
+    const elements = entries.map((entry) => entry.element).reverse();
+    await this.redis.lpush(popped.value[0], ...elements).catch(() => {
+      this.options.onWarning?.(`lost ${elements.length} message(s) that could not be put back on ${popped.value[0]}`);
+    });
+  }
+
+  private decode(element: Buffer, where: string): ReturnType<typeof decodeEnvelope> | undefined {
+    try {
+      return decodeEnvelope(element);
+    } catch (error) {
+      if (!(error instanceof WireFormatError)) throw error;
+      this.stats.malformed++;
+      this.options.onWarning?.(`dropped an unreadable message on ${where}: ${error.message}`, error);
+      return undefined;
+    }
+  }
+
+  private startInbox(): void {
+    if (this.inboxReader !== undefined) return;
+    this.beat();
+    this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatIntervalMs);
+    this.heartbeat.unref();
+    const pop = this.newPop('inbox');
+    this.inboxAvailable = true; // until a failure says otherwise: receivers may wait for the first connect
+    this.inboxReader = this.readInbox(pop);
+  }
+
+  /** The one blocking read of this process's inbox, demultiplexed into local channels. */
+  private async readInbox(pop: BlockingPop): Promise<void> {
+    const key = this.keys.channelPrefix + this.inbox;
+    const stop = this.closing.signal;
+    while (!stop.aborted) {
+      if (!pop.ready) {
+        await once(pop.redis, 'ready', { signal: stop }).catch(noop);
+        continue;
+      }
+      this.inboxAvailable = true;
+      try {
+        const popped = await pop.pop([key], this.options.inboxBatch, stop);
+        if (popped !== null && !stop.aborted) this.demultiplex(popped[1]);
+      } catch (error) {
+        if (stop.aborted) break;
+        this.inboxAvailable = false;
+        this.local.rejectAll(toLayerError(error));
+      }
+    }
+  }
+
+  private demultiplex(elements: Buffer[]): void {
+    const oldest = Date.now() - this.options.expiryMs;
+    for (const element of elements) {
+      const envelope = this.decode(element, this.inbox);
+      if (envelope === undefined) continue;
+      if (envelope.sentAt < oldest) {
+        this.stats.expired++;
+        continue;
+      }
+      if (typeof envelope.target === 'string') {
+        this.deliverLocally(envelope.target, envelope.message, envelope.sentAt);
+        continue;
+      }
+      const [group, ...members] = envelope.target as string[];
+      for (const member of members) {
+        if (this.deliverLocally(member, envelope.message, envelope.sentAt)) this.remember(member, group!);
+        else if (!this.held.has(member)) this.redis.zrem(this.keys.group(group!), member).catch(noop);
+      }
+    }
+  }
+
+  /** Messages for released channels are dropped; a full local buffer drops the newest. */
+  private deliverLocally(channel: string, message: WireMessage, sentAt: number): boolean {
+    if (!this.held.has(channel)) return false;
+    if (!this.local.push(channel, message, sentAt, this.capacities.capacityOf(channel))) this.stats.overflowed++;
+    return true;
+  }
+
+  private remember(channel: string, group: string): void {
+    let groups = this.memberships.get(channel);
+    if (groups === undefined) this.memberships.set(channel, (groups = new Set()));
+    groups.add(group);
+  }
+
+  private beat(): void {
+    this.redis.zadd(this.keys.alive, Date.now(), this.inbox).catch(noop);
+  }
+
+  private acquirePop(): BlockingPop {
+    return this.idlePops.pop() ?? this.newPop('receive');
+  }
+
+  private releasePop(pop: BlockingPop): void {
+    if (this.closing.signal.aborted || pop.redis.status === 'end' || this.idlePops.length >= 4) {
+      pop.disconnect();
+      this.allPops.delete(pop);
+    } else {
+      this.idlePops.push(pop);
+    }
+  }
+
+  private newPop(role: string): BlockingPop {
+    const pop = new BlockingPop(openConnection(this.options.url, `${this.inbox}${role}`), this.redis);
+    this.allPops.add(pop);
+    return pop;
+  }
+
+  private assertOpen(): void {
+    if (this.closing.signal.aborted) throw new LayerClosed();
+  }
+
+  private assertAvailable(): void {
+    this.assertOpen();
+    if (this.redis.status !== 'ready') throw new LayerUnavailable(`not connected to ${this.options.url} (${this.redis.status})`);
+  }
+}
+
+interface SharedEntry {
+  element: Buffer;
+  delivery: Delivery;
+}
+
+function rotate<T>(items: T[], by: number): T[] {
+  const n = by % items.length;
+  return n === 0 ? items : [...items.slice(n), ...items.slice(0, n)];
+}
+
+function noop(): void {}
+
+function rethrowLayerError(error: unknown): never {
+  throw toLayerError(error);
+}

@@ -1,0 +1,81 @@
+import { Packr } from 'msgpackr';
+import { PROTOCOL_VERSION } from './version.js';
+
+/**
+ * The wire envelope. Every message crosses the layer as one MessagePack array:
+ *
+ *     [version, sentAt, target, message]
+ *
+ * - `version`: PROTOCOL_VERSION of the sender;
+ * - `sentAt`: the sender's clock in ms since the epoch; a receiver drops envelopes older than
+ *   the layer's expiry (so clocks of the machines involved must agree to well under it);
+ * - `target`: the channel name, or for a group delivery `[group, member, member, …]`: the
+ *   members held by the receiving process, so one envelope serves all of them;
+ * - `message`: the message object. Bytes are MessagePack `bin`, never base64.
+ *
+ * The Redis group-send script assembles group envelopes from the pieces `encodeGroupParts`
+ * returns, so the layout above is shared with `channel-layer/redis/lua/group-send.lua`.
+ */
+export interface Envelope {
+  version: number;
+  sentAt: number;
+  target: string | readonly string[];
+  message: WireMessage;
+}
+
+/** Any message object with a string `type`; its fields must be MessagePack-encodable. */
+export interface WireMessage {
+  type: string;
+  [field: string]: unknown;
+}
+
+/** An envelope that could not be decoded: corrupt bytes or another protocol version. */
+export class WireFormatError extends Error {
+  override readonly name = 'WireFormatError';
+}
+
+// Plain maps (no msgpackr records) keep the format readable by any MessagePack decoder.
+const packr = new Packr({ useRecords: false, moreTypes: false });
+
+/** MessagePack header of a 4-element array (fixarray). */
+const ENVELOPE_HEADER = 0x94;
+
+export function encodeEnvelope(target: string, message: WireMessage, sentAt: number = Date.now()): Buffer {
+  return packr.pack([PROTOCOL_VERSION, sentAt, target, message]);
+}
+
+/**
+ * The pieces of a group envelope around the member list: `head` is the array header with
+ * version and time, `body` the packed message; `head + pack([group, ...members]) + body` is
+ * a complete envelope.
+ */
+export function encodeGroupParts(message: WireMessage, sentAt: number = Date.now()): { head: Buffer; body: Buffer } {
+  const head = Buffer.concat([Buffer.of(ENVELOPE_HEADER), packr.pack(PROTOCOL_VERSION), packr.pack(sentAt)]);
+  return { head, body: packr.pack(message) };
+}
+
+export function decodeEnvelope(bytes: Uint8Array): Envelope {
+  let value: unknown;
+  try {
+    value = packr.unpack(bytes);
+  } catch (error) {
+    throw new WireFormatError(`undecodable envelope: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(value) || value.length !== 4) {
+    throw new WireFormatError('envelope is not a 4-element array');
+  }
+  const [version, sentAt, target, message] = value as [unknown, unknown, unknown, unknown];
+  if (version !== PROTOCOL_VERSION) {
+    throw new WireFormatError(`envelope of protocol version ${String(version)}, this process speaks ${PROTOCOL_VERSION}`);
+  }
+  if (typeof sentAt !== 'number') throw new WireFormatError('envelope has no send time');
+  if (typeof target !== 'string' && !isStringArray(target)) throw new WireFormatError('envelope has no target');
+  if (typeof message !== 'object' || message === null || typeof (message as WireMessage).type !== 'string') {
+    throw new WireFormatError('envelope carries no message with a "type"');
+  }
+  return { version, sentAt, target, message: message as WireMessage };
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string');
+}

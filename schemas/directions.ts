@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { groupAdd, groupDiscard, groupSend } from './group.js';
+import {
+  httpDisconnect,
+  httpRequest,
+  httpRequestBody,
+  httpResponseBody,
+  httpResponseEarlyHints,
+  httpResponsePush,
+  httpResponseStart,
+} from './http.js';
+import { lifespanShutdown, lifespanStartup } from './lifespan.js';
+import {
+  websocketAccept,
+  websocketClose,
+  websocketConnect,
+  websocketDisconnect,
+  websocketReceive,
+  websocketSend,
+} from './websocket.js';
+
+/** What interface servers send to workers. */
+export const serverToWorkerSchemas = {
+  'http.request': httpRequest,
+  'http.request.body': httpRequestBody,
+  'http.disconnect': httpDisconnect,
+  'websocket.connect': websocketConnect,
+  'websocket.receive': websocketReceive,
+  'websocket.disconnect': websocketDisconnect,
+} as const;
+
+/** What workers send back, checked by the server before it touches a socket. */
+export const workerToServerSchemas = {
+  'http.response.start': httpResponseStart,
+  'http.response.body': httpResponseBody,
+  'http.response.push': httpResponsePush,
+  'http.response.early_hints': httpResponseEarlyHints,
+  'websocket.accept': websocketAccept,
+  'websocket.send': websocketSend,
+  'websocket.close': websocketClose,
+  'group.add': groupAdd,
+  'group.discard': groupDiscard,
+  'group.send': groupSend,
+} as const;
+
+export const lifespanSchemas = {
+  'lifespan.startup': lifespanStartup,
+  'lifespan.shutdown': lifespanShutdown,
+} as const;
+
+export const serverToWorkerMessage = z.discriminatedUnion('type', [
+  httpRequest,
+  httpRequestBody,
+  httpDisconnect,
+  websocketConnect,
+  websocketReceive,
+  websocketDisconnect,
+]);
+
+export const workerToServerMessage = z.discriminatedUnion('type', [
+  httpResponseStart,
+  httpResponseBody,
+  httpResponsePush,
+  httpResponseEarlyHints,
+  websocketAccept,
+  websocketSend,
+  websocketClose,
+  groupAdd,
+  groupDiscard,
+  groupSend,
+]);
+
+export const lifespanMessage = z.discriminatedUnion('type', [lifespanStartup, lifespanShutdown]);
+
+export type ServerToWorkerMessage = z.infer<typeof serverToWorkerMessage>;
+export type WorkerToServerMessage = z.infer<typeof workerToServerMessage>;
+export type LifespanMessage = z.infer<typeof lifespanMessage>;
+/** Message shapes as a sender may write them: fields with defaults are optional. */
+export type ServerToWorkerInput = z.input<typeof serverToWorkerMessage>;
+export type WorkerToServerInput = z.input<typeof workerToServerMessage>;

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { address, bytes, channelName, connectionState, headers, httpVersion } from './common.js';
+
+/** Exactly one of `text` and `bytes` carries a frame's payload. */
+function oneFramePayload(value: { text?: string | undefined; bytes?: Uint8Array | undefined }): boolean {
+  return (value.text === undefined) !== (value.bytes === undefined);
+}
+const framePayloadError = { message: 'exactly one of "text" and "bytes" must be set', path: ['text'] };
+
+export const websocketConnect = z.object({
+  type: z.literal('websocket.connect'),
+  reply_channel: channelName,
+  http_version: httpVersion,
+  scheme: z.enum(['ws', 'wss']),
+  path: z.string(),
+  raw_path: bytes,
+  query_string: bytes,
+  root_path: z.string().default(''),
+  headers,
+  client: address,
+  server: address,
+  subprotocols: z.array(z.string()).default([]),
+  state: connectionState.optional(),
+});
+
+export const websocketReceive = z
+  .object({
+    type: z.literal('websocket.receive'),
+    reply_channel: channelName,
+    text: z.string().optional(),
+    bytes: bytes.optional(),
+    state: connectionState.optional(),
+  })
+  .refine(oneFramePayload, framePayloadError);
+
+export const websocketDisconnect = z.object({
+  type: z.literal('websocket.disconnect'),
+  reply_channel: channelName,
+  code: z.number().int().min(1000).max(4999),
+  reason: z.string().default(''),
+  state: connectionState.optional(),
+});
+
+export const websocketAccept = z.object({
+  type: z.literal('websocket.accept'),
+  subprotocol: z.string().nullable().default(null),
+  headers: headers.default([]),
+});
+
+export const websocketSend = z
+  .object({
+    type: z.literal('websocket.send'),
+    text: z.string().optional(),
+    bytes: bytes.optional(),
+  })
+  .refine(oneFramePayload, framePayloadError);
+
+/**
+ * Closes the connection. Sent before `websocket.accept` it denies the handshake: the client
+ * gets `status` (403 by default) with `headers` and `body` instead of a WebSocket.
+ */
+export const websocketClose = z.object({
+  type: z.literal('websocket.close'),
+  code: z
+    .number()
+    .int()
+    .refine((c) => c === 1000 || (c >= 3000 && c <= 4999) || (c >= 1001 && c <= 1014 && c !== 1004 && c !== 1005 && c !== 1006), {
+      message: 'not a close code an endpoint may send',
+    })
+    .default(1000),
+  reason: z.string().max(123).default(''),
+  status: z.number().int().min(400).max(599).optional(),
+  headers: headers.optional(),
+  body: bytes.optional(),
+});
+
+export type WebsocketConnect = z.infer<typeof websocketConnect>;
+export type WebsocketReceive = z.infer<typeof websocketReceive>;
+export type WebsocketDisconnect = z.infer<typeof websocketDisconnect>;
+export type WebsocketAccept = z.infer<typeof websocketAccept>;
+export type WebsocketSend = z.infer<typeof websocketSend>;
+export type WebsocketClose = z.infer<typeof websocketClose>;

@@ -1,0 +1,317 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  ChannelFull,
+  InvalidMessage,
+  InvalidName,
+  LayerClosed,
+  type ChannelLayer,
+  type Delivery,
+  type LayerOptionsInput,
+} from '../../channel-layer/index.js';
+
+/**
+ * Makes layers on one fresh namespace: each call plays another process on the same backing
+ * (a new connection to the same Redis prefix, or a new MemoryLayer on the same store).
+ */
+export type LayerFactory = (options?: LayerOptionsInput) => Promise<ChannelLayer>;
+
+/** The channel layer contract, run unchanged against every implementation. */
+export function channelLayerContract(name: string, newNamespace: () => LayerFactory): void {
+  describe(`${name} layer contract`, () => {
+    const opened: ChannelLayer[] = [];
+    let factory: LayerFactory;
+
+    async function layer(options?: LayerOptionsInput): Promise<ChannelLayer> {
+      factory ??= newNamespace();
+      const made = await factory(options);
+      opened.push(made);
+      return made;
+    }
+
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((l) => l.close()));
+      factory = undefined as unknown as LayerFactory;
+    });
+
+    /** Receives until `count` messages arrived on `channels` (each call may return a batch). */
+    async function receiveAll(l: ChannelLayer, channels: string[], count: number): Promise<Delivery[]> {
+      const got: Delivery[] = [];
+      while (got.length < count) got.push(...(await l.receive(channels, { max: count - got.length })));
+      return got;
+    }
+
+    it('delivers a message with its fields intact', async () => {
+      const l = await layer();
+      await l.send('chat', { type: 'chat.message', text: 'hi', n: 3, nested: { ok: true, list: [1, 'a'] } });
+      const [delivery] = await l.receive(['chat']);
+      expect(delivery).toEqual({
+        channel: 'chat',
+        message: { type: 'chat.message', text: 'hi', n: 3, nested: { ok: true, list: [1, 'a'] } },
+      });
+    });
+
+    it('keeps FIFO order per channel', async () => {
+      const l = await layer({ capacity: 500 });
+      for (let i = 0; i < 200; i++) await l.send('fifo', { type: 't', i });
+      const got = await receiveAll(l, ['fifo'], 200);
+      expect(got.map((d) => d.message.i)).toEqual([...Array(200).keys()]);
+    });
+
+    it('keeps FIFO order for sends made in one turn', async () => {
+      const l = await layer();
+      await Promise.all([...Array(50).keys()].map((i) => l.send('burst', { type: 't', i })));
+      const got = await receiveAll(l, ['burst'], 50);
+      expect(got.map((d) => d.message.i)).toEqual([...Array(50).keys()]);
+    });
+
+    it('hands each message to exactly one of competing receivers', async () => {
+      const sender = await layer();
+      const receivers = [await layer(), await layer(), await layer()];
+      const total = 300;
+      const seen: number[] = [];
+      const byReceiver = [0, 0, 0];
+      const done = new AbortController();
+      const loops = receivers.flatMap((r, index) =>
+        [0, 1].map(async () => {
+          while (!done.signal.aborted) {
+            try {
+              const batch = await r.receive(['work'], { max: 7, signal: done.signal });
+              for (const d of batch) seen.push(d.message.i as number);
+              byReceiver[index]! += batch.length;
+              if (seen.length >= total) done.abort();
+              await sleep(0);
+            } catch (error) {
+              if (!done.signal.aborted) throw error;
+            }
+          }
+        }),
+      );
+      for (let i = 0; i < total; i++) {
+        await sender.send('work', { type: 'job', i });
+        if (i % 25 === 0) await sleep(1);
+      }
+      await Promise.all(loops);
+      expect(seen.length).toBe(total);
+      expect(new Set(seen).size).toBe(total);
+      expect(byReceiver.filter((n) => n > 0).length).toBeGreaterThan(1);
+    });
+
+    it('wakes a blocked receive when a message is sent', async () => {
+      const a = await layer();
+      const b = await layer();
+      let settled = false;
+      const pending = a.receive(['wake']).finally(() => (settled = true));
+      await sleep(50);
+      expect(settled).toBe(false);
+      await b.send('wake', { type: 'ping' });
+      const [delivery] = await pending;
+      expect(delivery?.message).toEqual({ type: 'ping' });
+    });
+
+    it('takes a batch of up to max messages', async () => {
+      const l = await layer();
+      for (let i = 0; i < 10; i++) await l.send('batch', { type: 't', i });
+      const first = await l.receive(['batch'], { max: 4 });
+      const second = await l.receive(['batch'], { max: 4 });
+      const third = await l.receive(['batch'], { max: 4 });
+      expect([first.length, second.length, third.length]).toEqual([4, 4, 2]);
+      expect([...first, ...second, ...third].map((d) => d.message.i)).toEqual([...Array(10).keys()]);
+    });
+
+    it('receives from any of several channels, each delivery naming its channel', async () => {
+      const l = await layer();
+      await l.send('left', { type: 'l' });
+      await l.send('right', { type: 'r' });
+      const got = await receiveAll(l, ['left', 'right'], 2);
+      expect(got.map((d) => `${d.channel}:${d.message.type}`).sort()).toEqual(['left:l', 'right:r']);
+    });
+
+    it('raises ChannelFull past capacity, with per-channel overrides by pattern', async () => {
+      const l = await layer({ capacity: 3, channelCapacity: [{ pattern: 'big.*', capacity: 5 }] });
+      for (let i = 0; i < 3; i++) await l.send('small', { type: 't' });
+      await expect(l.send('small', { type: 't' })).rejects.toBeInstanceOf(ChannelFull);
+      for (let i = 0; i < 5; i++) await l.send('big.one', { type: 't' });
+      await expect(l.send('big.one', { type: 't' })).rejects.toThrow(/channel "big.one" is full/);
+      await l.receive(['small']);
+      await l.send('small', { type: 't' }); // room again once one was taken
+    });
+
+    it('rejects only the sends of one turn that do not fit', async () => {
+      const l = await layer({ capacity: 4 });
+      const results = await Promise.allSettled([...Array(6).keys()].map((i) => l.send('turn', { type: 't', i })));
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'rejected']);
+      const got = await receiveAll(l, ['turn'], 4);
+      expect(got.map((d) => d.message.i)).toEqual([0, 1, 2, 3]);
+    });
+
+    it('never delivers a message older than the expiry', async () => {
+      const l = await layer({ expiryMs: 150 });
+      await l.send('old', { type: 'stale' });
+      await sleep(250);
+      await l.send('old', { type: 'fresh' });
+      const got = await l.receive(['old'], { max: 10 });
+      expect(got.map((d) => d.message.type)).toEqual(['fresh']);
+    });
+
+    it('demultiplexes process-specific channels to the process that holds them', async () => {
+      const holder = await layer({ processName: 'server' });
+      const other = await layer();
+      const one = await holder.newChannel();
+      const two = await holder.newChannel('conn');
+      expect(one).toMatch(/^server\.[a-z0-9]+!/);
+      expect(one.split('!')[0]).toBe(two.split('!')[0]);
+      await other.send(two, { type: 'for.two' });
+      await other.send(one, { type: 'for.one' });
+      expect((await holder.receive([one]))[0]).toEqual({ channel: one, message: { type: 'for.one' } });
+      expect((await holder.receive([two]))[0]).toEqual({ channel: two, message: { type: 'for.two' } });
+      await expect(other.receive([one])).rejects.toBeInstanceOf(InvalidName);
+    });
+
+    it('drops a released channel and what is sent to it', async () => {
+      const holder = await layer();
+      const other = await layer();
+      const gone = await holder.newChannel();
+      const kept = await holder.newChannel();
+      await other.send(gone, { type: 'before' });
+      await sleep(50);
+      holder.releaseChannel(gone);
+      await other.send(gone, { type: 'after' });
+      await other.send(kept, { type: 'kept' });
+      expect((await holder.receive([kept]))[0]?.message.type).toBe('kept');
+      const again = await holder.newChannel();
+      await other.send(again, { type: 'new' });
+      const got = await holder.receive([again, kept], { max: 10 });
+      expect(got.map((d) => d.message.type)).toEqual(['new']);
+    });
+
+    it('waits on ordinary and process-specific channels in one receive', async () => {
+      const l = await layer();
+      const other = await layer();
+      const mine = await l.newChannel();
+      const first = l.receive(['shared.q', mine]);
+      await sleep(30);
+      await other.send(mine, { type: 'local' });
+      expect((await first).map((d) => d.channel)).toEqual([mine]);
+      const second = l.receive(['shared.q', mine]);
+      await sleep(30);
+      await other.send('shared.q', { type: 'shared' });
+      expect((await second).map((d) => d.channel)).toEqual(['shared.q']);
+      // Nothing was lost to the cancelled half of either receive.
+      await other.send('shared.q', { type: 'again' });
+      expect((await l.receive(['shared.q']))[0]?.message.type).toBe('again');
+    });
+
+    it('sends to groups, with add, discard and presence', async () => {
+      const a = await layer();
+      const b = await layer();
+      const ca = await a.newChannel();
+      const cb = await b.newChannel();
+      await a.groupAdd('room', ca);
+      await b.groupAdd('room', cb);
+      expect((await a.groupMembers('room')).sort()).toEqual([ca, cb].sort());
+      expect(await b.groupSize('room')).toBe(2);
+      await a.groupSend('room', { type: 'chat.message', text: 'hello' });
+      expect((await a.receive([ca]))[0]?.message).toEqual({ type: 'chat.message', text: 'hello' });
+      expect((await b.receive([cb]))[0]?.message).toEqual({ type: 'chat.message', text: 'hello' });
+      await b.groupDiscard('room', cb);
+      expect(await a.groupMembers('room')).toEqual([ca]);
+      await b.groupSend('room', { type: 'only.a' });
+      expect((await a.receive([ca]))[0]?.message.type).toBe('only.a');
+      expect(await b.receive([cb], { signal: AbortSignal.timeout(100) }).catch((e: Error) => e.name)).toBe('TimeoutError');
+    });
+
+    it('delivers to a member added on behalf of the process that holds it', async () => {
+      const server = await layer({ processName: 'server' });
+      const worker = await layer({ processName: 'worker' });
+      const connection = await server.newChannel();
+      await worker.groupAdd('lobby', connection);
+      await worker.groupSend('lobby', { type: 'welcome' });
+      expect((await server.receive([connection]))[0]).toEqual({ channel: connection, message: { type: 'welcome' } });
+    });
+
+    it('keeps members of live processes past the heartbeat timeout and drops those of dead ones', async () => {
+      const options = { heartbeatIntervalMs: 40, heartbeatTimeoutMs: 150 };
+      const alive = await layer(options);
+      const dying = await layer(options);
+      const kept = await alive.newChannel();
+      const lost = await dying.newChannel();
+      await alive.groupAdd('presence', kept);
+      await dying.groupAdd('presence', lost);
+      await dying.close(); // stops its heartbeat like a crash would
+      expect(await alive.groupSize('presence')).toBe(2);
+      await sleep(400);
+      expect(await alive.groupMembers('presence')).toEqual([kept]);
+      await alive.groupSend('presence', { type: 'still.here' });
+      expect((await alive.receive([kept]))[0]?.message.type).toBe('still.here');
+    });
+
+    it('flush empties channels and groups', async () => {
+      const l = await layer();
+      const mine = await l.newChannel();
+      await l.send('flushed', { type: 't' });
+      await l.groupAdd('g', mine);
+      await l.flush();
+      expect(await l.groupSize('g')).toBe(0);
+      const outcome = await l.receive(['flushed'], { signal: AbortSignal.timeout(100) }).catch((e: Error) => e.name);
+      expect(outcome).toBe('TimeoutError');
+      await l.send('flushed', { type: 'after' });
+      expect((await l.receive(['flushed']))[0]?.message.type).toBe('after');
+    });
+
+    it('close wakes every pending receive with LayerClosed', async () => {
+      const l = await layer();
+      const mine = await l.newChannel();
+      const pending = Promise.allSettled([l.receive(['never']), l.receive([mine]), l.receive(['never', mine])]);
+      await sleep(30);
+      await l.close();
+      for (const outcome of await pending) {
+        expect(outcome.status === 'rejected' && outcome.reason).toBeInstanceOf(LayerClosed);
+      }
+      await expect(l.send('x', { type: 't' })).rejects.toBeInstanceOf(LayerClosed);
+    });
+
+    it('an aborted receive loses nothing', async () => {
+      const a = await layer();
+      const b = await layer();
+      const controller = new AbortController();
+      const pending = a.receive(['abortable'], { signal: controller.signal });
+      await sleep(30);
+      controller.abort(new Error('gave up'));
+      await expect(pending).rejects.toThrow('gave up');
+      await b.send('abortable', { type: 'kept' });
+      expect((await a.receive(['abortable']))[0]?.message.type).toBe('kept');
+    });
+
+    it('carries binary payloads as bytes', async () => {
+      const l = await layer();
+      const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+      await l.send('bin', { type: 'websocket.send', bytes: all, nested: { more: Uint8Array.of(0, 255, 0) } });
+      const message = (await l.receive(['bin']))[0]!.message as { bytes: Uint8Array; nested: { more: Uint8Array } };
+      expect(message.bytes).toBeInstanceOf(Uint8Array);
+      expect([...message.bytes]).toEqual([...all]);
+      expect([...message.nested.more]).toEqual([0, 255, 0]);
+    });
+
+    it('carries a 1 MiB message', async () => {
+      const l = await layer();
+      const body = Uint8Array.from({ length: 1024 * 1024 }, (_, i) => (i * 31) % 251);
+      await l.send('big', { type: 'http.request.body', body });
+      const got = (await l.receive(['big']))[0]!.message.body as Uint8Array;
+      expect(got.length).toBe(body.length);
+      expect(Buffer.from(got).equals(Buffer.from(body))).toBe(true);
+    });
+
+    it('rejects invalid channel and group names and non-messages', async () => {
+      const l = await layer();
+      for (const bad of ['', 'has space', 'a'.repeat(101), 'two!bangs!', 'ünïcode', 'slash/x']) {
+        await expect(l.send(bad, { type: 't' })).rejects.toBeInstanceOf(InvalidName);
+        await expect(l.receive([bad])).rejects.toBeInstanceOf(InvalidName);
+      }
+      await expect(l.groupAdd('bad group', 'ok')).rejects.toBeInstanceOf(InvalidName);
+      await expect(l.groupSend('bad!group', { type: 't' })).rejects.toBeInstanceOf(InvalidName);
+      await expect(l.send('ok', { notype: 1 } as never)).rejects.toBeInstanceOf(InvalidMessage);
+      await expect(l.send('ok', null as never)).rejects.toBeInstanceOf(InvalidMessage);
+    });
+  });
+}

@@ -1,0 +1,10 @@
+import { MemoryLayer, MemoryStore } from '../../channel-layer/index.js';
+import { channelLayerContract } from './contract.js';
+
+channelLayerContract('memory', () => {
+  let store: MemoryStore | undefined;
+  return async (options = {}) => {
+    store ??= new MemoryStore(options.expiryMs ?? 60_000);
+    return new MemoryLayer({ ...options, store });
+  };
+});
