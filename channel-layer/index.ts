@@ -5,3 +5,4 @@ export { layerOptions, type LayerOptions, type LayerOptionsInput } from './optio
 export { MemoryLayer, type MemoryLayerOptions } from './memory/layer.js';
 export { MemoryStore } from './memory/store.js';
 export { RedisLayer, redisLayerOptions, type LayerStats, type RedisLayerOptions, type RedisLayerOptionsInput } from './redis/layer.js';
+export { inspectLayer, type LayerSnapshot } from './redis/inspect.js';

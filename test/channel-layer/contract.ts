@@ -287,7 +287,7 @@ export function channelLayerContract(name: string, newNamespace: () => LayerFact
       const l = await layer();
       const all = Uint8Array.from({ length: 256 }, (_, i) => i);
       await l.send('bin', { type: 'websocket.send', bytes: all, nested: { more: Uint8Array.of(0, 255, 0) } });
-      const message = (await l.receive(['bin']))[0]!.message as { bytes: Uint8Array; nested: { more: Uint8Array } };
+      const message = (await l.receive(['bin']))[0]!.message as unknown as { bytes: Uint8Array; nested: { more: Uint8Array } };
       expect(message.bytes).toBeInstanceOf(Uint8Array);
       expect([...message.bytes]).toEqual([...all]);
       expect([...message.nested.more]).toEqual([0, 255, 0]);

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+import { existsSync, readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import { inspectLayer } from '../channel-layer/index.js';
+
+/** The package's version, from source (bin/) and from the build (dist/bin/) alike. */
+function packageVersion(): string {
+  for (let dir = new URL('.', import.meta.url); dir.pathname !== '/'; dir = new URL('..', dir)) {
+    const candidate = new URL('package.json', dir);
+    if (existsSync(candidate)) return (JSON.parse(readFileSync(candidate, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
+}
+const version = packageVersion();
+
+const program = new Command('switchyard')
+  .description('A channel-based message-passing runtime: interface servers, a Redis channel layer, workers.')
+  .version(version);
+
+program
+  .command('status')
+  .description('show channels with their depth, groups and live processes of a Redis layer')
+  .option('--redis <url>', 'Redis URL (env REDIS_URL)', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+  .option('--prefix <prefix>', 'key prefix of the layer (env SWITCHYARD_PREFIX)', process.env.SWITCHYARD_PREFIX ?? 'switchyard')
+  .option('--json', 'print JSON for scripts')
+  .action(async (options: { redis: string; prefix: string; json?: boolean }) => {
+    const snapshot = await inspectLayer(options.redis, options.prefix).catch((error: Error) => {
+      throw new InvalidArgumentError(`cannot read ${options.redis}: ${error.message}`);
+    });
+    if (options.json) {
+      console.log(JSON.stringify(snapshot, null, 2));
+      return;
+    }
+    console.log(`channels (${snapshot.channels.length})`);
+    for (const { channel, depth } of snapshot.channels) console.log(`  ${channel.padEnd(60)} ${depth}`);
+    console.log(`groups (${snapshot.groups.length})`);
+    for (const { group, members } of snapshot.groups) console.log(`  ${group.padEnd(60)} ${members}`);
+    console.log(`processes (${snapshot.processes.length})`);
+    for (const { inbox, lastSeenMs } of snapshot.processes) console.log(`  ${inbox.padEnd(60)} seen ${(lastSeenMs / 1000).toFixed(1)} s ago`);
+  });
+
+program.parseAsync().catch((error: Error) => {
+  console.error(`switchyard: ${error.message}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,48 @@
+import { openConnection } from './connection.js';
+import { RedisKeys } from './keys.js';
+
+export interface LayerSnapshot {
+  /** Ordinary channels and process inboxes with the envelopes waiting in them. */
+  channels: { channel: string; depth: number }[];
+  /** Groups with their stored member count (members of dead processes drop out on next use). */
+  groups: { group: string; members: number }[];
+  /** Processes that hold channels, with the age of their last heartbeat. */
+  processes: { inbox: string; lastSeenMs: number }[];
+}
+
+/** Reads a namespace's state by SCAN (never KEYS), for `switchyard status`. */
+export async function inspectLayer(url: string, prefix: string): Promise<LayerSnapshot> {
+  const keys = new RedisKeys(prefix);
+  // One attempt, no reconnects: a status command should say at once that Redis is unreachable.
+  const redis = openConnection(url, 'switchyard-status', { lazyConnect: true, retryStrategy: () => null });
+  let refused: Error | undefined;
+  redis.on('error', (error: Error) => (refused = error));
+  try {
+    await redis.connect().catch((error: Error) => {
+      throw refused ?? error; // the socket's own error (ECONNREFUSED …) says more than "closed"
+    });
+    const snapshot: LayerSnapshot = { channels: [], groups: [], processes: [] };
+    let cursor = '0';
+    do {
+      const [next, found] = await redis.scan(cursor, 'MATCH', keys.everything, 'COUNT', 1000);
+      cursor = next;
+      for (const key of found) {
+        if (key.startsWith(keys.channelPrefix)) {
+          snapshot.channels.push({ channel: key.slice(keys.channelPrefix.length), depth: await redis.llen(key) });
+        } else if (key.startsWith(keys.group(''))) {
+          snapshot.groups.push({ group: key.slice(keys.group('').length), members: await redis.zcard(key) });
+        }
+      }
+    } while (cursor !== '0');
+    const alive = await redis.zrange(keys.alive, 0, -1, 'WITHSCORES');
+    const now = Date.now();
+    for (let i = 0; i < alive.length; i += 2) {
+      snapshot.processes.push({ inbox: alive[i]!, lastSeenMs: now - Number(alive[i + 1]) });
+    }
+    snapshot.channels.sort((a, b) => a.channel.localeCompare(b.channel));
+    snapshot.groups.sort((a, b) => a.group.localeCompare(b.group));
+    return snapshot;
+  } finally {
+    redis.disconnect();
+  }
+}

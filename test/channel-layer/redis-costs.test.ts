@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisLayer, type Delivery } from '../../channel-layer/index.js';
+import { callsBetween, commandCalls, total } from '../helpers/commandstats.js';
+import { RedisServer } from '../helpers/redis-server.js';
+
+/** Commands the client sends itself; the rest in commandstats run inside Lua scripts. */
+const ROUND_TRIPS = ['evalsha', 'eval', 'blmpop', 'lpush', 'zadd', 'zrem', 'client|unblock', 'client|id'];
+
+/** ioredis sends EVALSHA, and EVAL once when Redis does not know the script yet. */
+function scriptCalls(calls: Map<string, number>): number {
+  return (calls.get('evalsha') ?? 0) + (calls.get('eval') ?? 0);
+}
+
+describe('redis layer costs', () => {
+  let redis: RedisServer;
+  const layers: RedisLayer[] = [];
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+  });
+  afterAll(async () => {
+    await Promise.all(layers.map((l) => l.close()));
+    await redis.stop();
+  });
+
+  async function layer(options = {}): Promise<RedisLayer> {
+    const made = new RedisLayer({ url: redis.url, prefix: 'costs', ...options });
+    layers.push(made);
+    await made.waitUntilReady();
+    return made;
+  }
+
+  it('sends to a group of 1,000 members held by 2 processes with a handful of commands', async () => {
+    const holders = [await layer({ capacity: 1000 }), await layer({ capacity: 1000 })];
+    const members = await Promise.all(holders.map((h) => Promise.all([...Array(500)].map(() => h.newChannel()))));
+    for (const [i, holder] of holders.entries()) for (const member of members[i]!) await holder.groupAdd('big', member);
+    await new Promise((r) => setTimeout(r, 50));
+
+    const before = await commandCalls(redis.url);
+    await holders[0]!.groupSend('big', { type: 'fanout', n: 1 });
+    const got = await Promise.all(
+      holders.map(async (holder, i) => {
+        const deliveries: Delivery[] = [];
+        for (const member of members[i]!) deliveries.push(...(await holder.receive([member])));
+        return deliveries;
+      }),
+    );
+    const calls = callsBetween(before, await commandCalls(redis.url));
+
+    expect(got.map((d) => d.length)).toEqual([500, 500]);
+    expect(got.flat().every((d) => d.message.type === 'fanout')).toBe(true);
+    // One script (ZRANGE, a ZSCORE per holder, an RPUSH and PEXPIRE per holder) and one
+    // inbox pop per holder: O(processes), where one command per member would be 1,000+.
+    expect(scriptCalls(calls)).toBe(1);
+    expect(calls.get('rpush')).toBe(2);
+    expect(total(calls)).toBeLessThanOrEqual(12);
+  });
+
+  it('costs well under one round trip per message on each side at load', async () => {
+    const sender = await layer({ capacity: 10_000 });
+    const receiver = await layer({ capacity: 10_000 });
+    const count = 5000;
+    const before = await commandCalls(redis.url);
+    const sending = [];
+    for (let i = 0; i < count; i++) {
+      sending.push(sender.send('load', { type: 'm', i }));
+      if (i % 500 === 499) await new Promise((r) => setImmediate(r)); // ten turns of 500 sends
+    }
+    await Promise.all(sending);
+    const received: number[] = [];
+    while (received.length < count) {
+      for (const d of await receiver.receive(['load'], { max: 500 })) received.push(d.message.i as number);
+    }
+    const calls = callsBetween(before, await commandCalls(redis.url));
+
+    expect(received).toEqual([...Array(count).keys()]);
+    const roundTrips = total(calls, ROUND_TRIPS);
+    expect(scriptCalls(calls)).toBe(10);
+    expect(roundTrips / count).toBeLessThan(0.05);
+  });
+});
