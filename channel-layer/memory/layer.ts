@@ -2,6 +2,7 @@ import { decodeEnvelope, encodeEnvelope } from '../../schemas/index.js';
 import type { ChannelLayer, Delivery, ReceiveOptions, WireMessage } from '../contract.js';
 import { ChannelFull, InvalidName, LayerClosed } from '../errors.js';
 import { assertChannelName, assertGroupName, inboxOf } from '../names.js';
+import { LinkedAbort } from '../linked-abort.js';
 import { CapacityTable, layerOptions, parseLayerOptions, type LayerOptions, type LayerOptionsInput } from '../options.js';
 import { assertMessage, normalizeMax, randomId } from '../validate.js';
 import { MemoryStore } from './store.js';
@@ -58,8 +59,12 @@ export class MemoryLayer implements ChannelLayer {
     options.signal?.throwIfAborted();
     const ready = this.store.channels.take(channels, max);
     if (ready.length > 0) return ready;
-    const signal = options.signal ? AbortSignal.any([options.signal, this.closing.signal]) : this.closing.signal;
-    return this.store.channels.wait(channels, max, signal);
+    const link = new LinkedAbort(options.signal, this.closing.signal);
+    try {
+      return await this.store.channels.wait(channels, max, link.signal);
+    } finally {
+      link.dispose();
+    }
   }
 
   async newChannel(hint?: string): Promise<string> {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { decodeEnvelope, encodeEnvelope, encodeGroupParts, WireFormatError } from '../../schemas/index.js';
 import type { ChannelLayer, Delivery, ReceiveOptions, WireMessage } from '../contract.js';
 import { InvalidName, LayerClosed, LayerUnavailable } from '../errors.js';
+import { LinkedAbort } from '../linked-abort.js';
 import { LocalChannels } from '../local-channels.js';
 import { assertChannelName, assertGroupName, inboxOf } from '../names.js';
 import { CapacityTable, layerOptions, parseLayerOptions, type LayerOptionsInput } from '../options.js';
@@ -74,12 +75,14 @@ export class RedisLayer implements ChannelLayer {
   /** Resolves once Redis answers; rejects with LayerUnavailable after `timeoutMs`. */
   async waitUntilReady(timeoutMs = 10_000): Promise<void> {
     if (this.redis.status === 'ready') return;
-    const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), this.closing.signal]);
+    const link = new LinkedAbort(AbortSignal.timeout(timeoutMs), this.closing.signal);
     try {
-      await once(this.redis, 'ready', { signal });
+      await once(this.redis, 'ready', { signal: link.signal });
     } catch {
       this.assertOpen();
       throw new LayerUnavailable(`no connection to ${this.options.url} within ${timeoutMs} ms`);
+    } finally {
+      link.dispose();
     }
   }
 
@@ -108,14 +111,15 @@ export class RedisLayer implements ChannelLayer {
     options.signal?.throwIfAborted();
     const ready = local.length > 0 ? this.local.take(local, max) : [];
     if (ready.length > 0) return ready;
-    const signal = options.signal ? AbortSignal.any([options.signal, this.closing.signal]) : this.closing.signal;
-    const pending = shared.length > 0 ? this.receiveShared(shared, local, max, signal) : this.receiveLocal(local, max, signal);
+    const link = new LinkedAbort(options.signal, this.closing.signal);
+    const pending = shared.length > 0 ? this.receiveShared(shared, local, max, link.signal) : this.receiveLocal(local, max, link.signal);
     this.receiving.add(pending);
-    void pending.then(
-      () => this.receiving.delete(pending),
-      () => this.receiving.delete(pending),
-    );
-    return pending;
+    try {
+      return await pending;
+    } finally {
+      this.receiving.delete(pending);
+      link.dispose();
+    }
   }
 
   async newChannel(hint?: string): Promise<string> {
@@ -215,13 +219,12 @@ export class RedisLayer implements ChannelLayer {
     let rotation = 0;
     try {
       for (;;) {
-        const race = new AbortController();
-        const stop = AbortSignal.any([signal, race.signal]);
+        const race = new LinkedAbort(signal);
         const keys = rotate([...channelOf.keys()], rotation++);
-        const popping = pop.pop(keys, max, stop);
-        const waiting = local.length > 0 ? this.local.wait(local, max, stop) : undefined;
+        const popping = pop.pop(keys, max, race.signal);
+        const waiting = local.length > 0 ? this.local.wait(local, max, race.signal) : undefined;
         await Promise.race(waiting ? [popping.then(noop, noop), waiting.then(noop, noop)] : [popping.then(noop, noop)]);
-        race.abort();
+        race.abort(RACE_DECIDED);
         const [popped, waited] = await Promise.allSettled([popping, waiting ?? Promise.resolve([])]);
         const fromLocal = waited.status === 'fulfilled' ? waited.value : [];
         const fromShared = popped.status === 'fulfilled' && popped.value ? this.decodeShared(popped.value, channelOf) : [];
@@ -237,7 +240,7 @@ export class RedisLayer implements ChannelLayer {
         const deliveries = [...fromLocal, ...fromShared.slice(0, room).map((entry) => entry.delivery)];
         if (deliveries.length > 0) return deliveries;
         if (popped.status === 'rejected') throw toLayerError(popped.reason);
-        if (waited.status === 'rejected' && !race.signal.aborted) throw waited.reason;
+        if (waited.status === 'rejected' && waited.reason !== RACE_DECIDED) throw waited.reason;
       }
     } finally {
       this.releasePop(pop);
@@ -388,6 +391,9 @@ function rotate<T>(items: T[], by: number): T[] {
 }
 
 function noop(): void {}
+
+/** Why the losing half of a mixed receive is cancelled. */
+const RACE_DECIDED = Symbol('race decided');
 
 function rethrowLayerError(error: unknown): never {
   throw toLayerError(error);
