@@ -8,8 +8,9 @@ interface Pending {
   senders: { channel: string; resolve: () => void; reject: (error: unknown) => void }[];
 }
 
-/** Most envelopes one script call appends: bounds the command size and Lua's unpack. */
+/** Most envelopes, and bytes, one script call appends: bounds the command and Lua's unpack. */
 const MAX_PER_CALL = 1000;
+const MAX_BYTES_PER_CALL = 8 * 1024 * 1024;
 
 /**
  * Coalesces sends: every envelope produced for one list during one event-loop turn goes to
@@ -53,10 +54,11 @@ export class BatchedSender {
     const pipeline = this.redis.pipeline() as unknown as ScriptedPipeline;
     const calls: { batch: Pending; from: number; to: number }[] = [];
     for (const [list, batch] of batches) {
-      for (let from = 0; from < batch.envelopes.length; from += MAX_PER_CALL) {
-        const to = Math.min(from + MAX_PER_CALL, batch.envelopes.length);
+      for (let from = 0; from < batch.envelopes.length; ) {
+        const to = chunkEnd(batch.envelopes, from);
         pipeline.switchyardSendV1(list, batch.capacity, this.ttlMs, ...batch.envelopes.slice(from, to));
         calls.push({ batch, from, to });
+        from = to;
       }
     }
     const done = pipeline.exec().then(
@@ -78,4 +80,15 @@ export class BatchedSender {
     this.inFlight.add(done);
     void done.finally(() => this.inFlight.delete(done));
   }
+}
+
+/** End (exclusive) of the chunk starting at `from`: at least one envelope, then within both limits. */
+function chunkEnd(envelopes: Buffer[], from: number): number {
+  let bytes = envelopes[from]!.length;
+  let to = from + 1;
+  while (to < envelopes.length && to - from < MAX_PER_CALL && bytes + envelopes[to]!.length <= MAX_BYTES_PER_CALL) {
+    bytes += envelopes[to]!.length;
+    to++;
+  }
+  return to;
 }

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { decodeEnvelope, encodeEnvelope, encodeGroupParts, WireFormatError } from '../../schemas/index.js';
 import type { ChannelLayer, Delivery, ReceiveOptions, WireMessage } from '../contract.js';
@@ -309,6 +310,7 @@ export class RedisLayer implements ChannelLayer {
         if (stop.aborted) break;
         this.inboxAvailable = false;
         this.local.rejectAll(toLayerError(error));
+        await sleep(100, undefined, { signal: stop }).catch(noop); // no hot loop on a persistent error
       }
     }
   }

@@ -302,6 +302,15 @@ export function channelLayerContract(name: string, newNamespace: () => LayerFact
       expect(Buffer.from(got).equals(Buffer.from(body))).toBe(true);
     });
 
+    it('keeps the order of many large messages sent in one turn', async () => {
+      const l = await layer();
+      const body = new Uint8Array(1024 * 1024);
+      await Promise.all([...Array(12).keys()].map((i) => l.send('large', { type: 'chunk', i, body })));
+      const got = await receiveAll(l, ['large'], 12);
+      expect(got.map((d) => d.message.i)).toEqual([...Array(12).keys()]);
+      expect(got.every((d) => (d.message.body as Uint8Array).length === body.length)).toBe(true);
+    });
+
     it('rejects invalid channel and group names and non-messages', async () => {
       const l = await layer();
       for (const bad of ['', 'has space', 'a'.repeat(101), 'two!bangs!', 'ünïcode', 'slash/x']) {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RedisLayer, type Delivery } from '../../channel-layer/index.js';
 import { callsBetween, commandCalls, total } from '../helpers/commandstats.js';
 import { RedisServer } from '../helpers/redis-server.js';
@@ -13,10 +13,14 @@ function scriptCalls(calls: Map<string, number>): number {
 
 describe('redis layer costs', () => {
   let redis: RedisServer;
+  let prefix: string;
   const layers: RedisLayer[] = [];
 
   beforeAll(async () => {
     redis = await RedisServer.start();
+  });
+  beforeEach(() => {
+    prefix = `costs-${Math.random().toString(36).slice(2, 10)}`;
   });
   afterAll(async () => {
     await Promise.all(layers.map((l) => l.close()));
@@ -24,7 +28,7 @@ describe('redis layer costs', () => {
   });
 
   async function layer(options = {}): Promise<RedisLayer> {
-    const made = new RedisLayer({ url: redis.url, prefix: 'costs', ...options });
+    const made = new RedisLayer({ url: redis.url, prefix, ...options });
     layers.push(made);
     await made.waitUntilReady();
     return made;

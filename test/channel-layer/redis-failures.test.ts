@@ -5,9 +5,11 @@ import { RedisServer } from '../helpers/redis-server.js';
 
 describe('redis layer when Redis goes away', () => {
   let redis: RedisServer;
+  let prefix: string;
   const layers: RedisLayer[] = [];
 
   beforeEach(async () => {
+    prefix = `restart-${Math.random().toString(36).slice(2, 10)}`;
     redis = await RedisServer.start();
   });
   afterEach(async () => {
@@ -16,7 +18,7 @@ describe('redis layer when Redis goes away', () => {
   });
 
   async function layer(): Promise<RedisLayer> {
-    const made = new RedisLayer({ url: redis.url, prefix: 'restart', heartbeatIntervalMs: 100, heartbeatTimeoutMs: 1000 });
+    const made = new RedisLayer({ url: redis.url, prefix, heartbeatIntervalMs: 100, heartbeatTimeoutMs: 1000 });
     layers.push(made);
     await made.waitUntilReady();
     return made;
