@@ -1,4 +1,5 @@
-/** What the orchestrator (layer.ts) and its producer and consumer processes (worker.ts) say to each other. */
+/** What the orchestrator (layer.ts) and its producer and consumer processes (worker.ts) share. */
+import type { WireMessage } from '../channel-layer/index.js';
 
 export type Role = 'producer' | 'consumer';
 export type Scenario = 'baseline' | 'layer';
@@ -24,4 +25,11 @@ export type FromWorker =
 /** Epoch ms with sub-ms resolution; comparable between processes of one machine, unlike performance.now(). */
 export function now(): number {
   return performance.timeOrigin + performance.now();
+}
+
+const PAYLOAD = new Uint8Array(64);
+
+/** The message both scenarios carry; `t` is its send time, for one-way latency. */
+export function benchMessage(): WireMessage {
+  return { type: 'bench', t: now(), payload: PAYLOAD };
 }

@@ -21,5 +21,21 @@ export const httpVersion = z.enum(['1.0', '1.1', '2']);
 /** Application state a consumer keeps for a connection; the interface server carries it. */
 export const connectionState = z.record(z.string(), z.unknown());
 
+/**
+ * What HTTP requests and WebSocket connections share: where replies go and what the client
+ * asked for. `path` is percent-decoded; `raw_path` and `query_string` are the bytes as sent.
+ */
+export const connectionScope = {
+  reply_channel: channelName,
+  http_version: httpVersion,
+  path: z.string(),
+  raw_path: bytes,
+  query_string: bytes,
+  root_path: z.string().default(''),
+  headers,
+  client: address,
+  server: address,
+};
+
 export type Headers = z.infer<typeof headers>;
 export type Address = z.infer<typeof address>;

@@ -1,20 +1,12 @@
 import { z } from 'zod';
-import { address, bytes, channelName, headers, httpVersion } from './common.js';
+import { bytes, channelName, connectionScope, headers } from './common.js';
 
 /** First event of an HTTP request, server → worker. Later body chunks go to `body_channel`. */
 export const httpRequest = z.object({
   type: z.literal('http.request'),
-  reply_channel: channelName,
-  http_version: httpVersion,
+  ...connectionScope,
   method: z.string().min(1),
   scheme: z.enum(['http', 'https']),
-  path: z.string(),
-  raw_path: bytes,
-  query_string: bytes,
-  root_path: z.string().default(''),
-  headers,
-  client: address,
-  server: address,
   body: bytes,
   more_body: z.boolean().default(false),
   /** Where the rest of the body (and `http.disconnect`) arrives when `more_body` is true. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { address, bytes, channelName, connectionState, headers, httpVersion } from './common.js';
+import { bytes, channelName, connectionScope, connectionState, headers } from './common.js';
 
 /** Exactly one of `text` and `bytes` carries a frame's payload. */
 function oneFramePayload(value: { text?: string | undefined; bytes?: Uint8Array | undefined }): boolean {
@@ -9,16 +9,8 @@ const framePayloadError = { message: 'exactly one of "text" and "bytes" must be 
 
 export const websocketConnect = z.object({
   type: z.literal('websocket.connect'),
-  reply_channel: channelName,
-  http_version: httpVersion,
+  ...connectionScope,
   scheme: z.enum(['ws', 'wss']),
-  path: z.string(),
-  raw_path: bytes,
-  query_string: bytes,
-  root_path: z.string().default(''),
-  headers,
-  client: address,
-  server: address,
   subprotocols: z.array(z.string()).default([]),
   state: connectionState.optional(),
 });
