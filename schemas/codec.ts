@@ -54,6 +54,11 @@ export function encodeGroupParts(message: WireMessage, sentAt: number = Date.now
   return { head, body: packr.pack(message) };
 }
 
+/** Bytes `value` takes on the wire: what size limits on carried state are measured in. */
+export function encodedSize(value: unknown): number {
+  return packr.pack(value).length;
+}
+
 export function decodeEnvelope(bytes: Uint8Array): Envelope {
   let value: unknown;
   try {

@@ -4,7 +4,9 @@ import {
   httpDisconnect,
   httpRequest,
   httpRequestBody,
+  httpRequestPull,
   httpResponseBody,
+  httpResponseCredit,
   httpResponseEarlyHints,
   httpResponsePush,
   httpResponseStart,
@@ -15,6 +17,7 @@ import {
   websocketClose,
   websocketConnect,
   websocketDisconnect,
+  websocketDone,
   websocketReceive,
   websocketSend,
 } from './websocket.js';
@@ -24,6 +27,7 @@ export const serverToWorkerSchemas = {
   'http.request': httpRequest,
   'http.request.body': httpRequestBody,
   'http.disconnect': httpDisconnect,
+  'http.response.credit': httpResponseCredit,
   'websocket.connect': websocketConnect,
   'websocket.receive': websocketReceive,
   'websocket.disconnect': websocketDisconnect,
@@ -31,6 +35,7 @@ export const serverToWorkerSchemas = {
 
 /** What workers send back, checked by the server before it touches a socket. */
 export const workerToServerSchemas = {
+  'http.request.pull': httpRequestPull,
   'http.response.start': httpResponseStart,
   'http.response.body': httpResponseBody,
   'http.response.push': httpResponsePush,
@@ -38,6 +43,7 @@ export const workerToServerSchemas = {
   'websocket.accept': websocketAccept,
   'websocket.send': websocketSend,
   'websocket.close': websocketClose,
+  'websocket.done': websocketDone,
   'group.add': groupAdd,
   'group.discard': groupDiscard,
   'group.send': groupSend,
@@ -52,12 +58,14 @@ export const serverToWorkerMessage = z.discriminatedUnion('type', [
   httpRequest,
   httpRequestBody,
   httpDisconnect,
+  httpResponseCredit,
   websocketConnect,
   websocketReceive,
   websocketDisconnect,
 ]);
 
 export const workerToServerMessage = z.discriminatedUnion('type', [
+  httpRequestPull,
   httpResponseStart,
   httpResponseBody,
   httpResponsePush,
@@ -65,6 +73,7 @@ export const workerToServerMessage = z.discriminatedUnion('type', [
   websocketAccept,
   websocketSend,
   websocketClose,
+  websocketDone,
   groupAdd,
   groupDiscard,
   groupSend,

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { bytes, channelName, connectionScope, headers } from './common.js';
 
-/** First event of an HTTP request, server → worker. Later body chunks go to `body_channel`. */
+/**
+ * First event of an HTTP request, server → worker, with the first body chunk. The rest of the
+ * body, and `http.disconnect`, go to the channel the worker names in `http.request.pull`.
+ */
 export const httpRequest = z.object({
   type: z.literal('http.request'),
   ...connectionScope,
@@ -9,9 +12,20 @@ export const httpRequest = z.object({
   scheme: z.enum(['http', 'https']),
   body: bytes,
   more_body: z.boolean().default(false),
-  /** Where the rest of the body (and `http.disconnect`) arrives when `more_body` is true. */
-  body_channel: channelName.optional(),
   extensions: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+});
+
+/**
+ * Worker → server: send the next `chunks` body chunks (as `http.request.body`), and
+ * `http.disconnect` if the client leaves, to `channel` (normally the worker's own
+ * process-specific channel). The server reads the client's socket only while it has such
+ * credit: this is the request body's flow control. `chunks: 0` only asks for the disconnect.
+ * The same channel receives `http.response.credit`.
+ */
+export const httpRequestPull = z.object({
+  type: z.literal('http.request.pull'),
+  channel: channelName,
+  chunks: z.number().int().min(0).max(1024),
 });
 
 /** A later chunk of a streamed request body, in order. */
@@ -39,6 +53,17 @@ export const httpResponseBody = z.object({
   more_body: z.boolean().default(false),
 });
 
+/**
+ * Server → worker (to the channel of `http.request.pull`): the response may carry `chunks`
+ * more `http.response.body` messages. A worker starts with the window the request announced
+ * in `extensions["http.response.window"].chunks` and gets credit back as the client takes the
+ * bytes, so a slow client slows the worker instead of filling buffers.
+ */
+export const httpResponseCredit = z.object({
+  type: z.literal('http.response.credit'),
+  chunks: z.number().int().positive(),
+});
+
 /** HTTP/2 server push of `path`; the server turns it into early hints where push is not allowed. */
 export const httpResponsePush = z.object({
   type: z.literal('http.response.push'),
@@ -55,6 +80,8 @@ export const httpResponseEarlyHints = z.object({
 export type HttpRequest = z.infer<typeof httpRequest>;
 export type HttpRequestBody = z.infer<typeof httpRequestBody>;
 export type HttpDisconnect = z.infer<typeof httpDisconnect>;
+export type HttpRequestPull = z.infer<typeof httpRequestPull>;
+export type HttpResponseCredit = z.infer<typeof httpResponseCredit>;
 export type HttpResponseStart = z.infer<typeof httpResponseStart>;
 export type HttpResponseBody = z.infer<typeof httpResponseBody>;
 export type HttpResponsePush = z.infer<typeof httpResponsePush>;

@@ -6,4 +6,4 @@ export * from './group.js';
 export * from './lifespan.js';
 export * from './directions.js';
 export { MessageValidationError, parseServerToWorker, parseWorkerToServer, parseLifespan } from './parse.js';
-export { encodeEnvelope, encodeGroupParts, decodeEnvelope, WireFormatError, type Envelope, type WireMessage } from './codec.js';
+export { encodeEnvelope, encodeGroupParts, encodedSize, decodeEnvelope, WireFormatError, type Envelope, type WireMessage } from './codec.js';

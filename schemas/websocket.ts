@@ -66,6 +66,32 @@ export const websocketClose = z.object({
   body: bytes.optional(),
 });
 
+/**
+ * Worker → server: the worker finished handling the connection's last event. The server sends
+ * a connection's events one at a time and the next only after this, so no two workers ever
+ * handle one connection at once. `state` replaces the connection's state, which the server
+ * carries in every later event.
+ */
+export const websocketDone = z.object({
+  type: z.literal('websocket.done'),
+  state: connectionState.optional(),
+});
+
+/**
+ * Server → worker: a message that reached a connection through a group or its channel (a
+ * custom type such as `chat.message`), handed to the connection's consumer like any event.
+ */
+export const connectionEvent = z.looseObject({
+  type: z
+    .string()
+    .min(1)
+    .refine((t) => !/^(http|websocket|lifespan)\./.test(t), { message: 'custom event types may not use the http., websocket. or lifespan. namespaces' }),
+  reply_channel: channelName,
+  state: connectionState.optional(),
+});
+
+export type WebsocketDone = z.infer<typeof websocketDone>;
+export type ConnectionEvent = z.infer<typeof connectionEvent>;
 export type WebsocketConnect = z.infer<typeof websocketConnect>;
 export type WebsocketReceive = z.infer<typeof websocketReceive>;
 export type WebsocketDisconnect = z.infer<typeof websocketDisconnect>;

@@ -1,0 +1,63 @@
+import { ChannelFull, LayerClosed, LayerUnavailable } from '../channel-layer/index.js';
+import type { Logger } from 'pino';
+import { MessageValidationError } from '../schemas/index.js';
+
+/** A worker did not answer in time. */
+export class WorkerTimeout extends Error {
+  override readonly name = 'WorkerTimeout';
+}
+
+/** A worker sent a valid message at the wrong moment (e.g. a body before the start). */
+export class ProtocolViolation extends Error {
+  override readonly name = 'ProtocolViolation';
+  constructor(expected: string, got: string) {
+    super(`expected ${expected}, got "${got}"`);
+  }
+}
+
+/** The request body is larger than `limits.maxBodyBytes`. */
+export class BodyTooLarge extends Error {
+  override readonly name = 'BodyTooLarge';
+}
+
+interface Outcome {
+  /** HTTP status for a response that has not started. */
+  status: number;
+  /** WebSocket close code for an open connection. */
+  closeCode: number;
+  /** Shown to the client; never internal detail. */
+  reason: string;
+}
+
+/**
+ * The one table from failures to what the client sees. Anything not listed is a 500 / 1011.
+ */
+export function outcomeOf(error: unknown): Outcome {
+  if (error instanceof ChannelFull) return { status: 503, closeCode: 1013, reason: 'server busy, try again later' };
+  if (error instanceof LayerUnavailable || error instanceof LayerClosed) {
+    return { status: 503, closeCode: 1013, reason: 'service unavailable, try again later' };
+  }
+  if (error instanceof WorkerTimeout) return { status: 504, closeCode: 1011, reason: 'no answer from the application in time' };
+  if (error instanceof BodyTooLarge) return { status: 413, closeCode: 1009, reason: 'request body too large' };
+  if (error instanceof MessageValidationError || error instanceof ProtocolViolation) {
+    return { status: 500, closeCode: 1011, reason: 'internal server error' };
+  }
+  return { status: 500, closeCode: 1011, reason: 'internal server error' };
+}
+
+/**
+ * One log line per failed exchange or connection. A worker's malformed message names the
+ * channel, the message type and the field, never the payload.
+ */
+export function logFailure(logger: Logger, error: unknown, context: { channel: string; reply_channel: string; path: string }): void {
+  const on = context.channel;
+  if (error instanceof MessageValidationError) {
+    logger.error({ ...context, messageType: error.messageType, field: error.field }, `malformed message from the worker for ${on}: ${error.message}`);
+  } else if (error instanceof ProtocolViolation) {
+    logger.error(context, `out-of-order message from the worker for ${on}: ${error.message}`);
+  } else if (error instanceof WorkerTimeout) {
+    logger.warn(context, `no answer from a worker on ${on}: ${error.message}`);
+  } else {
+    logger.warn({ ...context, err: error }, `${context.path} on ${on} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

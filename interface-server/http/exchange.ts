@@ -1,0 +1,266 @@
+import type { ServerResponse } from 'node:http';
+import {
+  parseWorkerToServer,
+  type HttpResponseBody,
+  type HttpResponsePush,
+  type HttpResponseStart,
+  type WireMessage,
+} from '../../schemas/index.js';
+import type { ServerContext } from '../context.js';
+import { logFailure, outcomeOf, ProtocolViolation, WorkerTimeout } from '../failures.js';
+import type { AnyResponse } from '../listener.js';
+import type { BodyReader } from './body-reader.js';
+import { responseHeaders, sendPlain } from './respond.js';
+import type { RequestScope } from './scope.js';
+
+/** What the exchange sends on: the request as read so far. */
+export interface Inbound {
+  method: string;
+  scope: RequestScope;
+  first: { body: Buffer; more: boolean };
+  /** Absent for requests the server made up itself (pushed resources). */
+  body?: BodyReader;
+  /** Push is allowed on this HTTP/2 stream; otherwise push becomes early hints. */
+  pushAllowed: boolean;
+}
+
+const CLIENT_GONE = Symbol('client gone');
+
+/**
+ * One HTTP request and its response, spoken as messages:
+ *
+ *   server                                   worker
+ *   http.request (first chunk) ───────────▶
+ *                         ◀──────────────── http.request.pull {channel, chunks}   (optional)
+ *   http.request.body × chunks ───────────▶ channel
+ *                         ◀──────────────── http.response.early_hints / push     (optional)
+ *                         ◀──────────────── http.response.start
+ *                         ◀──────────────── http.response.body × n (more_body…)
+ *   http.response.credit ─────────────────▶ channel, as the client takes the bytes
+ *   http.disconnect ──────────────────────▶ channel, if the client leaves early
+ *
+ * States: waiting (for the start) → streaming (the body) → done. A message that does not fit
+ * the state, or fails its schema, ends the exchange with a 500 (or a cut-off response).
+ */
+export class HttpExchange {
+  private state: 'waiting' | 'streaming' | 'done' = 'waiting';
+  private readonly stop = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private reply = '';
+  private pullChannel: string | undefined;
+  private bodyCredit = 0;
+  private pumping = false;
+  /** Response body chunks the worker may have sent so far, and has. */
+  private granted: number;
+  private received = 0;
+  /** Chunks the client has taken that were not yet credited back to the worker. */
+  private creditOwed = 0;
+  private wroteBody = false;
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly res: AnyResponse,
+    private readonly inbound: Inbound,
+    private readonly target: string,
+  ) {
+    this.granted = ctx.options.limits.responseWindow;
+  }
+
+  async run(): Promise<void> {
+    const { layer, options } = this.ctx;
+    this.res.once('close', this.onClose);
+    try {
+      this.reply = await layer.newChannel('http');
+      await layer.send(this.target, this.requestMessage());
+      this.arm(options.limits.responseTimeoutMs, 'no response started');
+      while (this.state !== 'done') {
+        const batch = await layer.receive([this.reply], { max: 32, signal: this.stop.signal });
+        for (const { message } of batch) {
+          this.handle(message);
+          if (this.finished) break;
+        }
+        // Send the head now if no body came with it: a server-sent events stream starts here.
+        if (this.state === 'streaming' && !this.wroteBody) (this.res as ServerResponse).flushHeaders?.();
+      }
+    } catch (error) {
+      if (this.stop.signal.reason !== CLIENT_GONE) this.fail(error);
+    } finally {
+      clearTimeout(this.timer);
+      this.res.off('close', this.onClose);
+      if (this.reply !== '') layer.releaseChannel(this.reply);
+    }
+  }
+
+  private get finished(): boolean {
+    return this.state === 'done';
+  }
+
+  private requestMessage(): WireMessage {
+    const { method, scope, first, pushAllowed } = this.inbound;
+    const extensions: Record<string, Record<string, unknown>> = {
+      'http.response.window': { chunks: this.granted },
+    };
+    if (pushAllowed) extensions['http.response.push'] = {};
+    if (scope.http_version !== '1.0') extensions['http.response.early_hints'] = {};
+    return {
+      type: 'http.request',
+      reply_channel: this.reply,
+      ...scope,
+      method,
+      body: first.body,
+      more_body: first.more,
+      extensions,
+    };
+  }
+
+  private handle(raw: WireMessage): void {
+    const message = parseWorkerToServer(raw);
+    switch (message.type) {
+      case 'http.request.pull':
+        this.pullChannel = message.channel;
+        this.bodyCredit += message.chunks;
+        this.giveCredit(0);
+        void this.pump();
+        return;
+      case 'http.response.early_hints':
+        this.expect('waiting', 'http.response.start', message.type);
+        this.earlyHints(message.links);
+        return;
+      case 'http.response.push':
+        this.expect('waiting', 'http.response.start', message.type);
+        this.push(message);
+        return;
+      case 'http.response.start':
+        this.expect('waiting', 'http.response.body', message.type);
+        this.start(message);
+        return;
+      case 'http.response.body':
+        this.expect('streaming', 'http.response.start', message.type);
+        this.body(message);
+        return;
+      default:
+        throw new ProtocolViolation(this.state === 'waiting' ? '"http.response.start"' : '"http.response.body"', message.type);
+    }
+  }
+
+  private expect(state: 'waiting' | 'streaming', instead: string, got: string): void {
+    if (this.state !== state) throw new ProtocolViolation(`"${instead}"`, got);
+  }
+
+  private start(message: HttpResponseStart): void {
+    this.res.writeHead(message.status, responseHeaders(message.headers, this.inbound.scope.http_version === '2'));
+    this.state = 'streaming';
+    this.arm(this.ctx.options.limits.responseIdleTimeoutMs, 'response stalled');
+  }
+
+  private body(message: HttpResponseBody): void {
+    if (++this.received > this.granted) {
+      throw new ProtocolViolation(`at most ${this.granted} body chunks until "http.response.credit"`, message.type);
+    }
+    if (message.body.length > 0) {
+      this.wroteBody = true;
+      if ((this.res as ServerResponse).write(message.body)) this.giveCredit(1);
+      else this.res.once('drain', () => this.giveCredit(1));
+    } else {
+      this.giveCredit(1);
+    }
+    if (message.more_body) {
+      this.arm(this.ctx.options.limits.responseIdleTimeoutMs, 'response stalled');
+    } else {
+      this.state = 'done';
+      this.res.end();
+    }
+  }
+
+  /** Credit goes back in batches of half the window, to the worker's pull channel. */
+  private giveCredit(chunks: number): void {
+    this.creditOwed += chunks;
+    const batch = Math.max(1, this.ctx.options.limits.responseWindow >> 1);
+    if (this.pullChannel === undefined || this.creditOwed < batch || this.state === 'done') return;
+    const credit = this.creditOwed;
+    this.creditOwed = 0;
+    this.granted += credit;
+    this.ctx.layer.send(this.pullChannel, { type: 'http.response.credit', chunks: credit }).catch((error: unknown) => this.fail(error));
+  }
+
+  /** Sends body chunks to the pull channel while the worker has credit: the request's flow control. */
+  private async pump(): Promise<void> {
+    const body = this.inbound.body;
+    if (this.pumping || body === undefined || !this.inbound.first.more) return;
+    this.pumping = true;
+    try {
+      while (this.bodyCredit > 0 && !body.finished && this.state !== 'done') {
+        const chunk = await body.next();
+        this.bodyCredit--;
+        await this.ctx.layer.send(this.pullChannel!, { type: 'http.request.body', body: chunk.body, more_body: chunk.more });
+      }
+    } catch (error) {
+      if (this.state !== 'done') this.fail(error);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private earlyHints(links: string[]): void {
+    if (this.inbound.scope.http_version === '1.0') return; // 1.0 clients do not expect 1xx
+    this.res.writeEarlyHints({ link: links });
+  }
+
+  /** HTTP/2 push where the client allows it; a preload hint otherwise. */
+  private push(message: HttpResponsePush): void {
+    const res = this.res as { createPushResponse?: AnyResponse extends never ? never : (h: object, cb: (e: Error | null, r: AnyResponse) => void) => void };
+    if (!this.inbound.pushAllowed || res.createPushResponse === undefined) {
+      this.earlyHints([`<${message.path}>; rel=preload`]);
+      return;
+    }
+    const scope = this.inbound.scope;
+    const [path, query = ''] = message.path.split('?', 2) as [string, string?];
+    res.createPushResponse({ ':path': message.path }, (error, pushed) => {
+      if (error) return; // the client or session refused: nothing is lost, the page asks itself
+      const authority = scope.headers.filter(([name]) => name === 'host');
+      const inbound: Inbound = {
+        method: 'GET',
+        scope: {
+          ...scope,
+          path: decodeURIComponent(path),
+          raw_path: Buffer.from(path, 'latin1'),
+          query_string: Buffer.from(query, 'latin1'),
+          headers: [...authority, ...message.headers],
+        },
+        first: { body: Buffer.alloc(0), more: false },
+        pushAllowed: false,
+      };
+      const exchange = new HttpExchange(this.ctx, pushed, inbound, this.ctx.channelFor(inbound.scope.path, 'http')).run();
+      this.ctx.inFlight.add(exchange);
+      void exchange.finally(() => this.ctx.inFlight.delete(exchange));
+    });
+  }
+
+  private arm(ms: number, why: string): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.stop.abort(new WorkerTimeout(`${why} within ${ms} ms`)), ms);
+  }
+
+  private readonly onClose = (): void => {
+    if (this.state === 'done') return;
+    this.state = 'done';
+    this.stop.abort(CLIENT_GONE);
+    if (this.pullChannel !== undefined) {
+      this.ctx.layer.send(this.pullChannel, { type: 'http.disconnect' }).catch(() => {});
+    }
+  };
+
+  /** Ends the exchange for a failure: the status from the table, or a cut-off response. */
+  private fail(error: unknown): void {
+    if (this.state === 'done' && this.res.writableEnded) return;
+    this.state = 'done';
+    this.stop.abort(error);
+    logFailure(this.ctx.logger, error, { channel: this.target, reply_channel: this.reply, path: this.inbound.scope.path });
+    if (!this.res.headersSent) {
+      const { status, reason } = outcomeOf(error);
+      sendPlain(this.res, status, reason);
+    } else {
+      this.res.destroy();
+    }
+  }
+}

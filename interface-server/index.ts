@@ -1,0 +1,2 @@
+export { InterfaceServer } from './server.js';
+export { serverOptions, type ServerOptions, type ServerOptionsInput } from './options.js';

@@ -1,0 +1,147 @@
+import { once } from 'node:events';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http2, { type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import net, { type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+
+export type AnyRequest = IncomingMessage | Http2ServerRequest;
+export type AnyResponse = ServerResponse | Http2ServerResponse;
+
+export interface ListenerHandlers {
+  request(req: AnyRequest, res: AnyResponse): void;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+export interface ListenerOptions {
+  host: string;
+  port: number;
+  tls?: { cert: string | Buffer; key: string | Buffer } | undefined;
+  maxHeaderBytes: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  idleTimeoutMs: number;
+  enableConnectProtocol: boolean;
+}
+
+/** The HTTP/2 connection preface (RFC 9113 §3.4): how a prior-knowledge h2c client opens. */
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+
+/**
+ * One port for HTTP/1.1, HTTP/2 and WebSocket upgrades.
+ *
+ * With TLS, ALPN picks h2 or http/1.1 (Node's secure HTTP/2 server with allowHTTP1). Without
+ * it, the first bytes decide: the HTTP/2 preface goes to an h2c server (prior knowledge),
+ * anything else to the HTTP/1.1 server. Both hand over Node's compatible req/res pairs, so
+ * the rest of the server has one code path for both versions.
+ */
+export class Listener {
+  private readonly front: net.Server | http2.Http2SecureServer;
+  private readonly h1: http.Server | undefined;
+  private readonly h2: http2.Http2Server | http2.Http2SecureServer;
+  private readonly sockets = new Set<Socket>();
+  private readonly sessions = new Set<http2.ServerHttp2Session>();
+
+  constructor(
+    private readonly options: ListenerOptions,
+    handlers: ListenerHandlers,
+  ) {
+    const settings = { enableConnectProtocol: options.enableConnectProtocol };
+    if (options.tls) {
+      const secure = http2.createSecureServer({ ...options.tls, allowHTTP1: true, settings });
+      // The HTTP/1.1 side of allowHTTP1 reads its limits from the server object itself.
+      Object.assign(secure, {
+        maxHeaderSize: options.maxHeaderBytes,
+        headersTimeout: options.headersTimeoutMs,
+        requestTimeout: options.requestTimeoutMs,
+        keepAliveTimeout: options.keepAliveTimeoutMs,
+      });
+      secure.on('request', handlers.request);
+      secure.on('upgrade', handlers.upgrade);
+      secure.on('secureConnection', (socket: Socket) => this.track(socket));
+      secure.setTimeout(options.idleTimeoutMs);
+      secure.on('session', (session: http2.ServerHttp2Session) => this.trackSession(session));
+      this.front = secure;
+      this.h2 = secure;
+      return;
+    }
+    this.h1 = http.createServer(
+      {
+        maxHeaderSize: options.maxHeaderBytes,
+        headersTimeout: options.headersTimeoutMs,
+        requestTimeout: options.requestTimeoutMs,
+        keepAliveTimeout: options.keepAliveTimeoutMs,
+      },
+      handlers.request,
+    );
+    this.h1.on('upgrade', handlers.upgrade);
+    this.h1.setTimeout(options.idleTimeoutMs); // a socket with no traffic either way for this long is closed
+    this.h2 = http2.createServer({ settings });
+    this.h2.on('request', handlers.request);
+    this.h2.on('session', (session: http2.ServerHttp2Session) => this.trackSession(session));
+    this.h2.setTimeout(options.idleTimeoutMs);
+    this.front = net.createServer((socket) => this.sniff(socket));
+  }
+
+  async listen(): Promise<{ host: string; port: number }> {
+    this.front.listen(this.options.port, this.options.host);
+    await once(this.front, 'listening');
+    const address = this.front.address() as net.AddressInfo;
+    return { host: address.address, port: address.port };
+  }
+
+  /**
+   * Stops accepting connections and asks open ones to wind down: HTTP/2 sessions get GOAWAY
+   * (open streams finish), idle HTTP/1.1 keep-alive connections close. Resolves once the
+   * listening socket is closed.
+   */
+  stopAccepting(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.front.close(() => resolve()));
+    for (const session of this.sessions) session.close();
+    this.h1?.closeIdleConnections();
+    (this.front as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    return closed;
+  }
+
+  destroyAll(): void {
+    for (const session of this.sessions) session.destroy();
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  private trackSession(session: http2.ServerHttp2Session): void {
+    this.sessions.add(session);
+    session.once('close', () => this.sessions.delete(session));
+  }
+
+  private track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+  }
+
+  /** Reads just enough to tell the HTTP/2 preface from HTTP/1.x, then hands the socket on. */
+  private sniff(socket: Socket): void {
+    this.track(socket);
+    let seen: Buffer = Buffer.alloc(0);
+    const decide = (server: http.Server | http2.Http2Server): void => {
+      socket.off('data', onData);
+      socket.off('error', onEarlyError);
+      socket.setTimeout(0);
+      socket.pause();
+      socket.unshift(seen);
+      server.emit('connection', socket);
+      // The HTTP/1.1 parser listens for 'data'; an HTTP/2 session drains the unshifted bytes
+      // with read() as it starts, and a resume here would spill them to no listener.
+      if (server === this.h1) socket.resume();
+    };
+    const onData = (chunk: Buffer): void => {
+      seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
+      const n = Math.min(seen.length, H2_PREFACE.length);
+      if (!seen.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) decide(this.h1!);
+      else if (n === H2_PREFACE.length) decide(this.h2 as http2.Http2Server);
+    };
+    const onEarlyError = (): void => void socket.destroy();
+    socket.on('data', onData);
+    socket.on('error', onEarlyError);
+    socket.setTimeout(this.options.headersTimeoutMs, () => void socket.destroy()); // said nothing in time
+  }
+}

@@ -1,0 +1,137 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino, type Logger } from 'pino';
+import type { ChannelLayer } from '../channel-layer/index.js';
+import { routeTable, type ServerContext } from './context.js';
+import { handleRequest } from './http/handle-request.js';
+import { sendPlain } from './http/respond.js';
+import { Listener, type AnyRequest, type AnyResponse } from './listener.js';
+import { parseServerOptions, type ServerOptions, type ServerOptionsInput } from './options.js';
+import { normalizeAddress } from './proxy.js';
+import { denyUpgrade } from './websocket/deny.js';
+import { handleUpgrade } from './websocket/handle-upgrade.js';
+import { PathMatcher } from './websocket/paths.js';
+import type { WebSocketSession } from './websocket/session.js';
+import { Upgrader } from './websocket/upgrader.js';
+
+/**
+ * The interface server: holds the sockets and nothing else. Every HTTP request and WebSocket
+ * event becomes a message on the layer; every answer comes back on a process-specific channel.
+ */
+export class InterfaceServer {
+  readonly options: ServerOptions;
+  readonly logger: Logger;
+  private readonly ctx: ServerContext;
+  private readonly listener: Listener;
+  private readonly upgrader: Upgrader;
+  private readonly paths: PathMatcher;
+  private readonly sessions = new Set<WebSocketSession>();
+  private keepAlive: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
+  private bound: { host: string; port: number } | undefined;
+
+  constructor(layer: ChannelLayer, input: ServerOptionsInput = {}) {
+    this.options = parseServerOptions(input);
+    this.logger = this.options.logger ?? pino({ name: 'switchyard-server' });
+    this.ctx = {
+      layer,
+      options: this.options,
+      logger: this.logger,
+      trustedProxies: new Set(this.options.trustedProxies.map(normalizeAddress)),
+      channelFor: routeTable(this.options),
+      inFlight: new Set(),
+    };
+    this.upgrader = new Upgrader(this.options);
+    this.paths = new PathMatcher(this.options.websocketPaths);
+    const { limits } = this.options;
+    this.listener = new Listener(
+      {
+        host: this.options.host,
+        port: this.options.port,
+        tls: this.options.tls,
+        maxHeaderBytes: limits.maxHeaderBytes,
+        headersTimeoutMs: limits.headersTimeoutMs,
+        requestTimeoutMs: limits.requestTimeoutMs,
+        keepAliveTimeoutMs: limits.keepAliveTimeoutMs,
+        idleTimeoutMs: limits.idleTimeoutMs,
+        enableConnectProtocol: false,
+      },
+      { request: (req, res) => this.onRequest(req, res), upgrade: (req, socket, head) => this.onUpgrade(req, socket, head) },
+    );
+  }
+
+  async listen(): Promise<{ host: string; port: number }> {
+    this.bound = await this.listener.listen();
+    const every = this.options.websocket.pingIntervalMs;
+    if (every > 0) {
+      this.keepAlive = setInterval(() => {
+        for (const session of this.sessions) session.ping();
+      }, every);
+      this.keepAlive.unref();
+    }
+    this.logger.info({ ...this.bound, tls: this.options.tls !== undefined }, `listening on ${this.url}`);
+    return this.bound;
+  }
+
+  get url(): string {
+    if (this.bound === undefined) throw new Error('the server is not listening');
+    const host = this.bound.host.includes(':') ? `[${this.bound.host}]` : this.bound.host;
+    return `${this.options.tls ? 'https' : 'http'}://${host}:${this.bound.port}`;
+  }
+
+  /** Open WebSocket connections (for tests and metrics). */
+  get connections(): number {
+    return this.sessions.size;
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, close WebSockets with 1001, let in-flight requests
+   * finish until `shutdownTimeoutMs`, then cut whatever is left.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    clearInterval(this.keepAlive);
+    const stopped = this.listener.stopAccepting();
+    for (const session of this.sessions) session.shutdown();
+    const deadline = Date.now() + this.options.shutdownTimeoutMs;
+    while (this.ctx.inFlight.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.allSettled([...this.ctx.inFlight]), sleep(Math.max(0, deadline - Date.now()))]);
+    }
+    if (this.ctx.inFlight.size > 0) this.logger.warn({ left: this.ctx.inFlight.size }, 'shutdown deadline passed, cutting connections');
+    this.listener.destroyAll();
+    await stopped;
+  }
+
+  private onRequest(req: AnyRequest, res: AnyResponse): void {
+    if (this.closing !== undefined && req.httpVersion !== '2.0') res.setHeader('connection', 'close');
+    this.track(
+      handleRequest(this.ctx, req, res).catch((error: unknown) => {
+        this.logger.error({ err: error, path: req.url }, 'request failed in the server');
+        if (!res.headersSent) sendPlain(res, 500, 'internal server error');
+        else res.destroy();
+      }),
+    );
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.closing !== undefined) return denyUpgrade(socket, 503, 'server shutting down');
+    const running = handleUpgrade(this.ctx, this.upgrader, this.paths, this.sessions, req, socket, head);
+    if (running === undefined) return;
+    this.track(
+      running.catch((error: unknown) => {
+        this.logger.error({ err: error, path: req.url }, 'websocket failed in the server');
+        socket.destroy();
+      }),
+    );
+  }
+
+  private track(work: Promise<unknown>): void {
+    this.ctx.inFlight.add(work);
+    void work.finally(() => this.ctx.inFlight.delete(work));
+  }
+}

@@ -1,0 +1,43 @@
+import send from 'send';
+import type { ServerResponse } from 'node:http';
+import type { AnyRequest, AnyResponse } from './listener.js';
+
+export interface StaticMount {
+  prefix: string;
+  dir: string;
+}
+
+/**
+ * Serves files from the mounted folders with `send` (the library behind serve-static):
+ * ETag and Last-Modified with conditional requests, byte ranges, content types, `index.html`
+ * for folders, no dotfiles, no escaping the folder. Resolves false when no file matches, so
+ * the request goes on to the workers.
+ */
+export function serveStatic(req: AnyRequest, res: AnyResponse, path: string, mounts: readonly StaticMount[]): Promise<boolean> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return Promise.resolve(false);
+  const mount = mounts.find(({ prefix }) => path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`));
+  if (mount === undefined) return Promise.resolve(false);
+  const relative = path.slice(mount.prefix.length).replace(/^\/*/, '/');
+  return new Promise((resolve) => {
+    const stream = send(req as never, encodeURI(relative), { root: mount.dir, index: ['index.html'], dotfiles: 'ignore' });
+    stream.on('error', (error: { status?: number }) => {
+      if (error.status === 404 && !res.headersSent) return resolve(false);
+      if (!res.headersSent) {
+        res.writeHead(error.status ?? 500);
+        res.end();
+      } else {
+        res.destroy();
+      }
+      resolve(true);
+    });
+    stream.on('directory', () => {
+      // A folder without its slash: redirect, so relative links in its index resolve.
+      res.writeHead(301, { location: `${path}/` });
+      res.end();
+      resolve(true);
+    });
+    stream.on('end', () => resolve(true));
+    res.once('close', () => resolve(true)); // the client left mid-file
+    stream.pipe(res as ServerResponse);
+  });
+}

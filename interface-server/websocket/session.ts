@@ -1,0 +1,251 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { RawData, WebSocket } from 'ws';
+import { encodedSize, parseWorkerToServer, type WireMessage } from '../../schemas/index.js';
+import type { ServerContext } from '../context.js';
+import { logFailure, outcomeOf, ProtocolViolation, WorkerTimeout } from '../failures.js';
+import type { RequestScope } from '../http/scope.js';
+import { denyUpgrade } from './deny.js';
+import type { Upgrader } from './upgrader.js';
+
+type Phase = 'connecting' | 'open' | 'closing' | 'closed';
+
+/** Message types the server itself understands; any other type reaching a connection is an app event. */
+const PROTOCOL_TYPE = /^(http|websocket|group|lifespan)\./;
+
+/**
+ * One WebSocket connection, from the upgrade request to the last event.
+ *
+ *   connecting ──accept──▶ open ──client or worker closes──▶ closing ──disconnect done──▶ closed
+ *        └──close/deny/timeout──▶ closed (an HTTP response instead of a WebSocket)
+ *
+ * Events (connect, each frame, group messages, disconnect) go to the workers one at a time:
+ * the next leaves only when a worker answered `websocket.done` for the last, so any worker may
+ * take any event and no two ever handle this connection at once. The connection's state rides
+ * along in every event and comes back with `websocket.done`.
+ */
+export class WebSocketSession {
+  private phase: Phase = 'connecting';
+  private ws: WebSocket | undefined;
+  private reply = '';
+  private readonly queue: WireMessage[] = [];
+  private busy = false;
+  private disconnectQueued = false;
+  private state: Record<string, unknown> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly stop = new AbortController();
+  private paused = false;
+  /** Set by the keep-alive sweep; a connection that misses a pong is dropped. */
+  private answeredPing = true;
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly upgrader: Upgrader,
+    private readonly req: IncomingMessage,
+    private readonly socket: Duplex,
+    private readonly head: Buffer,
+    private readonly scope: RequestScope,
+    private readonly subprotocols: string[],
+    private readonly target: string,
+  ) {}
+
+  async run(): Promise<void> {
+    const { layer } = this.ctx;
+    this.socket.once('close', this.onSocketGone);
+    try {
+      this.reply = await layer.newChannel('ws');
+      this.enqueue({ type: 'websocket.connect', ...this.scope, scheme: this.scope.scheme === 'https' ? 'wss' : 'ws', subprotocols: this.subprotocols });
+      while (this.phase !== 'closed') {
+        const batch = await layer.receive([this.reply], { max: 32, signal: this.stop.signal });
+        for (const { message } of batch) this.handle(message);
+      }
+    } catch (error) {
+      if (!this.stop.signal.aborted) this.fail(error);
+    } finally {
+      clearTimeout(this.timer);
+      this.socket.off('close', this.onSocketGone);
+      if (this.reply !== '') layer.releaseChannel(this.reply);
+      if (this.phase === 'connecting') denyUpgrade(this.socket, 503, 'service unavailable, try again later');
+    }
+  }
+
+  /** Server shutdown: close with 1001, or refuse a handshake still in progress. */
+  shutdown(): void {
+    if (this.phase === 'open') this.ws?.close(1001, 'server shutting down');
+    else if (this.phase === 'connecting') this.finish(() => denyUpgrade(this.socket, 503, 'server shutting down'));
+  }
+
+  /** One round of keep-alive: drop the connection if the last ping went unanswered. */
+  ping(): void {
+    if (this.phase !== 'open' || this.ws === undefined) return;
+    if (!this.answeredPing) {
+      this.ws.terminate();
+      return;
+    }
+    this.answeredPing = false;
+    this.ws.ping();
+  }
+
+  private handle(raw: WireMessage): void {
+    if (!PROTOCOL_TYPE.test(raw.type)) {
+      // A group message or a message sent to this connection: the consumer handles it in turn.
+      if (this.phase === 'open') this.enqueue({ ...raw });
+      return;
+    }
+    const message = parseWorkerToServer(raw);
+    switch (message.type) {
+      case 'websocket.accept':
+        if (this.phase !== 'connecting') throw new ProtocolViolation('"websocket.accept" only once, before anything else', message.type);
+        if (message.subprotocol !== null && !this.subprotocols.includes(message.subprotocol)) {
+          throw new ProtocolViolation(`a subprotocol the client offered (${this.subprotocols.join(', ') || 'none'})`, `subprotocol "${message.subprotocol}"`);
+        }
+        this.phase = 'open';
+        this.upgrader.complete(this.req, this.socket, this.head, message, (ws) => this.opened(ws));
+        return;
+      case 'websocket.close':
+        if (this.phase === 'connecting') {
+          this.finish(() => denyUpgrade(this.socket, message.status ?? 403, message.body ?? '', message.headers ?? []));
+        } else if (this.phase === 'open') {
+          this.phase = 'closing';
+          this.ws?.close(message.code, message.reason);
+        }
+        return;
+      case 'websocket.send':
+        if (this.phase === 'connecting') throw new ProtocolViolation('"websocket.accept" before "websocket.send"', message.type);
+        if (this.phase === 'open') this.ws?.send(message.text ?? message.bytes!);
+        return;
+      case 'websocket.done':
+        this.done(message.state);
+        return;
+      case 'group.add':
+        this.ctx.layer.groupAdd(message.group, message.channel).catch((error: unknown) => this.fail(error));
+        return;
+      case 'group.discard':
+        this.ctx.layer.groupDiscard(message.group, message.channel).catch((error: unknown) => this.fail(error));
+        return;
+      case 'group.send':
+        this.ctx.layer.groupSend(message.group, message.message).catch((error: unknown) => this.fail(error));
+        return;
+      default:
+        throw new ProtocolViolation('a websocket.* or group.* message', message.type);
+    }
+  }
+
+  private done(state: Record<string, unknown> | undefined): void {
+    if (!this.busy) throw new ProtocolViolation('"websocket.done" only for an event in progress', 'websocket.done');
+    clearTimeout(this.timer);
+    this.busy = false;
+    if (state !== undefined) {
+      const size = encodedSize(state);
+      if (size > this.ctx.options.limits.stateMaxBytes) {
+        throw new ProtocolViolation(`state of at most ${this.ctx.options.limits.stateMaxBytes} bytes`, `${size} bytes`);
+      }
+      this.state = state;
+    }
+    if (this.phase === 'connecting') {
+      // The connect event ended with neither accept nor close: the handshake is refused.
+      this.finish(() => denyUpgrade(this.socket, 403, 'WebSocket refused by the application'));
+      return;
+    }
+    if (this.disconnectQueued && this.queue.length === 0) {
+      this.finish();
+      return;
+    }
+    this.dispatch();
+  }
+
+  private opened(ws: WebSocket): void {
+    this.ws = ws;
+    ws.on('message', (data: RawData, isBinary: boolean) => this.onFrame(data, isBinary));
+    ws.on('pong', () => (this.answeredPing = true));
+    ws.on('error', () => {}); // the 'close' that follows says how it ended
+    ws.once('close', (code: number, reason: Buffer) => this.onClientClose(code, reason.toString()));
+    this.ctx.logger.debug({ path: this.scope.path, reply_channel: this.reply }, 'websocket open');
+  }
+
+  private onFrame(data: RawData, isBinary: boolean): void {
+    const payload = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    this.enqueue(isBinary ? { type: 'websocket.receive', bytes: payload } : { type: 'websocket.receive', text: payload.toString('utf8') });
+    // Backpressure: stop reading the client while its events wait for the workers.
+    if (!this.paused && this.queue.length >= this.ctx.options.limits.websocketQueueLimit) {
+      this.paused = true;
+      this.ws?.pause();
+    }
+  }
+
+  private onClientClose(code: number, reason: string): void {
+    if (this.phase === 'closed') return;
+    this.phase = 'closing';
+    this.disconnectQueued = true;
+    this.queue.push({ type: 'websocket.disconnect', code, reason });
+    this.dispatch();
+  }
+
+  /**
+   * The socket went away before the WebSocket was up. After an accept the consumer still
+   * hears of it (code 1006), so what its connect handler set up (groups) is undone.
+   */
+  private readonly onSocketGone = (): void => {
+    if (this.phase === 'connecting') this.finish();
+    else if (this.ws === undefined) this.onClientClose(1006, '');
+  };
+
+  private enqueue(event: WireMessage): void {
+    if (this.disconnectQueued) return;
+    if (this.queue.length >= this.ctx.options.limits.websocketQueueLimit * 2) {
+      this.ctx.logger.warn({ reply_channel: this.reply, type: event.type }, 'dropped an event for a connection whose queue is full');
+      return;
+    }
+    this.queue.push(event);
+    this.dispatch();
+  }
+
+  /** Sends the next event if none is in progress. */
+  private dispatch(): void {
+    if (this.busy || this.phase === 'closed') return;
+    const event = this.queue.shift();
+    if (event === undefined) return;
+    this.busy = true;
+    event.reply_channel = this.reply;
+    if (this.state !== undefined) event.state = this.state;
+    const limits = this.ctx.options.limits;
+    const timeout = event.type === 'websocket.connect' ? limits.websocketHandshakeTimeoutMs : limits.websocketEventTimeoutMs;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.fail(new WorkerTimeout(`"${event.type}" not done within ${timeout} ms`)), timeout);
+    this.ctx.layer.send(this.target, event).catch((error: unknown) => this.fail(error));
+    if (this.paused && this.queue.length < limits.websocketQueueLimit >> 1) {
+      this.paused = false;
+      this.ws?.resume();
+    }
+  }
+
+  /**
+   * A failure ends the connection the way the table says: an HTTP status during the handshake,
+   * a close code once open. Once the client is gone there is nothing left to tell it.
+   */
+  private fail(error: unknown): void {
+    if (this.phase === 'closed') return;
+    logFailure(this.ctx.logger, error, { channel: this.target, reply_channel: this.reply, path: this.scope.path });
+    const outcome = outcomeOf(error);
+    if (this.phase === 'connecting') {
+      this.finish(() => denyUpgrade(this.socket, outcome.status, outcome.reason));
+      return;
+    }
+    if (this.phase === 'closing' && this.disconnectQueued) {
+      this.finish(); // the disconnect event cannot be delivered: give up on it
+      return;
+    }
+    // Whatever was in progress is abandoned; the disconnect event still goes out once closed.
+    this.busy = false;
+    this.queue.length = 0;
+    this.phase = 'closing';
+    this.ws?.close(outcome.closeCode, outcome.reason);
+  }
+
+  private finish(last?: () => void): void {
+    this.phase = 'closed';
+    clearTimeout(this.timer);
+    last?.();
+    this.stop.abort();
+  }
+}
