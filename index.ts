@@ -25,3 +25,25 @@ export {
   type Delivery,
   type ReceiveOptions,
 } from './channel-layer/index.js';
+export {
+  App,
+  createApp,
+  Worker,
+  HttpRequest,
+  HeaderList,
+  html,
+  json,
+  redirect,
+  respond,
+  stream,
+  text,
+  type AnyContext,
+  type ChannelContext,
+  type HttpContext,
+  type Middleware,
+  type ResponseLike,
+  type WebSocketConsumer,
+  type WebSocketContext,
+  type WebSocketMessage,
+} from './consumers/index.js';
+export { InterfaceServer, type ServerOptionsInput } from './interface-server/index.js';

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { inspectLayer } from '../channel-layer/index.js';
+import { devCommand, serveCommand, workerCommand } from './commands/run.js';
 
 /** The package's version, from source (bin/) and from the build (dist/bin/) alike. */
 function packageVersion(): string {
@@ -16,6 +17,8 @@ const version = packageVersion();
 const program = new Command('switchyard')
   .description('A channel-based message-passing runtime: interface servers, a Redis channel layer, workers.')
   .version(version);
+
+program.addCommand(devCommand()).addCommand(serveCommand()).addCommand(workerCommand());
 
 program
   .command('status')

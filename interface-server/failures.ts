@@ -15,6 +15,14 @@ export class ProtocolViolation extends Error {
   }
 }
 
+/** The worker gave up on a response (`http.response.abort`). */
+export class ResponseAborted extends Error {
+  override readonly name = 'ResponseAborted';
+  constructor(reason: string) {
+    super(`the application aborted the response${reason ? `: ${reason}` : ''}`);
+  }
+}
+
 /** The request body is larger than `limits.maxBodyBytes`. */
 export class BodyTooLarge extends Error {
   override readonly name = 'BodyTooLarge';
@@ -57,6 +65,8 @@ export function logFailure(logger: Logger, error: unknown, context: { channel: s
     logger.error(context, `out-of-order message from the worker for ${on}: ${error.message}`);
   } else if (error instanceof WorkerTimeout) {
     logger.warn(context, `no answer from a worker on ${on}: ${error.message}`);
+  } else if (error instanceof ResponseAborted) {
+    logger.warn(context, `${context.path} on ${on}: ${error.message}`);
   } else {
     logger.warn({ ...context, err: error }, `${context.path} on ${on} failed: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -46,7 +46,8 @@ export class Listener {
     private readonly options: ListenerOptions,
     handlers: ListenerHandlers,
   ) {
-    const settings = { enableConnectProtocol: options.enableConnectProtocol };
+    // HTTP/2 announces the header limit in SETTINGS; a peer that exceeds it gets its stream reset.
+    const settings = { enableConnectProtocol: options.enableConnectProtocol, maxHeaderListSize: options.maxHeaderBytes };
     if (options.tls) {
       const secure = http2.createSecureServer({ ...options.tls, allowHTTP1: true, settings });
       // The HTTP/1.1 side of allowHTTP1 reads its limits from the server object itself.

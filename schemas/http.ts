@@ -42,7 +42,8 @@ export const httpDisconnect = z.object({
 
 export const httpResponseStart = z.object({
   type: z.literal('http.response.start'),
-  status: z.number().int().min(100).max(599),
+  /** Informational (1xx) answers go through `http.response.early_hints`. */
+  status: z.number().int().min(200).max(599),
   headers: headers.default([]),
   trailers: z.boolean().default(false),
 });
@@ -51,6 +52,16 @@ export const httpResponseBody = z.object({
   type: z.literal('http.response.body'),
   body: bytes.default(() => new Uint8Array(0)),
   more_body: z.boolean().default(false),
+});
+
+/**
+ * Worker → server: the response cannot be completed (the app failed mid-stream). The server
+ * cuts it off (connection reset / stream reset) so the client never takes a truncated body
+ * for a whole one; before `http.response.start` it answers 500.
+ */
+export const httpResponseAbort = z.object({
+  type: z.literal('http.response.abort'),
+  reason: z.string().max(200).default(''),
 });
 
 /**
@@ -82,6 +93,7 @@ export type HttpRequestBody = z.infer<typeof httpRequestBody>;
 export type HttpDisconnect = z.infer<typeof httpDisconnect>;
 export type HttpRequestPull = z.infer<typeof httpRequestPull>;
 export type HttpResponseCredit = z.infer<typeof httpResponseCredit>;
+export type HttpResponseAbort = z.infer<typeof httpResponseAbort>;
 export type HttpResponseStart = z.infer<typeof httpResponseStart>;
 export type HttpResponseBody = z.infer<typeof httpResponseBody>;
 export type HttpResponsePush = z.infer<typeof httpResponsePush>;

@@ -7,7 +7,7 @@ import {
   type WireMessage,
 } from '../../schemas/index.js';
 import type { ServerContext } from '../context.js';
-import { logFailure, outcomeOf, ProtocolViolation, WorkerTimeout } from '../failures.js';
+import { BodyTooLarge, logFailure, outcomeOf, ProtocolViolation, ResponseAborted, WorkerTimeout } from '../failures.js';
 import type { AnyResponse } from '../listener.js';
 import type { BodyReader } from './body-reader.js';
 import { responseHeaders, sendPlain } from './respond.js';
@@ -138,6 +138,8 @@ export class HttpExchange {
         this.expect('streaming', 'http.response.start', message.type);
         this.body(message);
         return;
+      case 'http.response.abort':
+        throw new ResponseAborted(message.reason);
       default:
         throw new ProtocolViolation(this.state === 'waiting' ? '"http.response.start"' : '"http.response.body"', message.type);
     }
@@ -157,7 +159,7 @@ export class HttpExchange {
     if (++this.received > this.granted) {
       throw new ProtocolViolation(`at most ${this.granted} body chunks until "http.response.credit"`, message.type);
     }
-    if (message.body.length > 0) {
+    if (message.body.length > 0 && this.inbound.method !== 'HEAD') {
       this.wroteBody = true;
       if ((this.res as ServerResponse).write(message.body)) this.giveCredit(1);
       else this.res.once('drain', () => this.giveCredit(1));
@@ -215,6 +217,12 @@ export class HttpExchange {
     }
     const scope = this.inbound.scope;
     const [path, query = ''] = message.path.split('?', 2) as [string, string?];
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(path);
+    } catch {
+      throw new ProtocolViolation('a push path with valid percent-encoding', message.path);
+    }
     res.createPushResponse({ ':path': message.path }, (error, pushed) => {
       if (error) return; // the client or session refused: nothing is lost, the page asks itself
       const authority = scope.headers.filter(([name]) => name === 'host');
@@ -222,7 +230,7 @@ export class HttpExchange {
         method: 'GET',
         scope: {
           ...scope,
-          path: decodeURIComponent(path),
+          path: decoded,
           raw_path: Buffer.from(path, 'latin1'),
           query_string: Buffer.from(query, 'latin1'),
           headers: [...authority, ...message.headers],
@@ -258,7 +266,9 @@ export class HttpExchange {
     logFailure(this.ctx.logger, error, { channel: this.target, reply_channel: this.reply, path: this.inbound.scope.path });
     if (!this.res.headersSent) {
       const { status, reason } = outcomeOf(error);
-      sendPlain(this.res, status, reason);
+      // An HTTP/1.1 upload cut short leaves unread bytes on the connection: close it.
+      const close = error instanceof BodyTooLarge && this.inbound.scope.http_version !== '2';
+      sendPlain(this.res, status, reason, close ? { connection: 'close' } : {});
     } else {
       this.res.destroy();
     }

@@ -1,0 +1,92 @@
+import type { HttpRequest as HttpRequestMessage } from '../../schemas/index.js';
+import type { ExchangeIO } from './exchange-io.js';
+import { HeaderList } from './headers.js';
+
+/**
+ * The request as an HTTP consumer sees it. The body can be read once, whole (`bytes`,
+ * `text`, `json`, `form`) or as a stream of chunks pulled from the server as they are read.
+ */
+export class HttpRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly headers: HeaderList;
+  readonly scheme: 'http' | 'https';
+  readonly httpVersion: '1.0' | '1.1' | '2';
+  readonly client: [string, number] | null;
+  private bodyTaken = false;
+
+  constructor(
+    private readonly message: HttpRequestMessage,
+    private readonly io: ExchangeIO,
+    readonly params: Record<string, string>,
+    /** Aborted when the client goes away or the consumer's time is up. */
+    readonly signal: AbortSignal,
+  ) {
+    this.method = message.method;
+    this.path = message.path;
+    this.query = new URLSearchParams(Buffer.from(message.query_string).toString('latin1'));
+    this.headers = new HeaderList(message.headers);
+    this.scheme = message.scheme;
+    this.httpVersion = message.http_version;
+    this.client = message.client;
+  }
+
+  /** The full URL, from the Host header (or the server address). */
+  get url(): string {
+    const host = this.headers.get('host') ?? (this.message.server ? `${this.message.server[0]}:${this.message.server[1]}` : 'localhost');
+    const raw = Buffer.from(this.message.raw_path).toString('latin1');
+    const query = Buffer.from(this.message.query_string).toString('latin1');
+    return `${this.scheme}://${host}${raw}${query ? `?${query}` : ''}`;
+  }
+
+  /** The body chunk by chunk; each chunk after the first is pulled from the server when asked for. */
+  async *stream(): AsyncGenerator<Uint8Array> {
+    if (this.bodyTaken) throw new TypeError('the request body was already read');
+    this.bodyTaken = true;
+    if (this.message.body.length > 0) yield this.message.body;
+    let more = this.message.more_body;
+    while (more) {
+      const chunk = await this.io.nextBodyChunk();
+      more = chunk.more;
+      if (chunk.body.length > 0) yield chunk.body;
+    }
+  }
+
+  async bytes(): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    for await (const chunk of this.stream()) parts.push(chunk);
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  async text(): Promise<string> {
+    return Buffer.from(await this.bytes()).toString('utf8');
+  }
+
+  async json<T = unknown>(): Promise<T> {
+    return JSON.parse(await this.text()) as T;
+  }
+
+  /** An `application/x-www-form-urlencoded` body. */
+  async form(): Promise<URLSearchParams> {
+    return new URLSearchParams(await this.text());
+  }
+
+  /** The request as a WHATWG `Request`, its body streamed from the server. */
+  toRequest(): Request {
+    const hasBody = this.method !== 'GET' && this.method !== 'HEAD';
+    const headers = new globalThis.Headers();
+    for (const [name, value] of this.headers.pairs) headers.append(name, value);
+    const chunks = hasBody ? this.stream() : undefined;
+    const body = chunks
+      ? new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            const next = await chunks.next();
+            if (next.done) controller.close();
+            else controller.enqueue(next.value);
+          },
+        })
+      : null;
+    return new Request(this.url, { method: this.method, headers, body, signal: this.signal, duplex: 'half' } as RequestInit);
+  }
+}

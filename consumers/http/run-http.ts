@@ -1,0 +1,101 @@
+import { LinkedAbort } from '../../channel-layer/linked-abort.js';
+import { parseServerToWorker, type HttpRequest as HttpRequestMessage, type WireMessage } from '../../schemas/index.js';
+import { compose } from '../middleware.js';
+import { consumerDeadline, raceSignal, type Runtime } from '../runtime.js';
+import type { HttpContext } from '../types.js';
+import { ExchangeIO } from './exchange-io.js';
+import { HttpRequest } from './request.js';
+import { text, toHttpResponse, type HttpResponse } from './response.js';
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Runs the HTTP consumer for one `http.request`: route, middleware, handler, then the
+ * response as `http.response.start` and body chunks (streamed within the server's credit).
+ * A failure before the start is a 500; after it, `http.response.abort`.
+ */
+export async function runHttp(runtime: Runtime, raw: WireMessage): Promise<void> {
+  const message = parseServerToWorker(raw) as HttpRequestMessage;
+  const found = runtime.app.matchHttp(message.method, message.path);
+  const consumer = found && 'route' in found ? found.route.name : `${message.method} ${message.path}`;
+  const deadline = consumerDeadline(runtime.timeoutMs, consumer);
+  const io = new ExchangeIO(runtime.layer, message.reply_channel, message.extensions, deadline.signal);
+  const link = new LinkedAbort(deadline.signal, io.clientGone);
+  let started = false;
+  try {
+    let response: HttpResponse;
+    if (found === undefined) {
+      response = text('not found', { status: 404 });
+    } else if (!('route' in found)) {
+      response = text('method not allowed', { status: 405, headers: { allow: [...new Set(found.allowed)].join(', ') } });
+    } else {
+      const { route, params } = found;
+      const request = new HttpRequest(message, io, params, link.signal);
+      const ctx = httpContext(runtime, io, request, params, consumer, link.signal);
+      await raceSignal(
+        compose(runtime.app.middleware, ctx, async () => {
+          ctx.response = await route.handler(request, ctx);
+        }),
+        deadline.signal,
+      );
+      if (ctx.response === undefined) throw new TypeError(`${consumer} returned no response`);
+      response = toHttpResponse(ctx.response);
+    }
+    await io.send({ type: 'http.response.start', status: response.status, headers: response.headers });
+    started = true;
+    await sendBody(io, response, link.signal);
+  } catch (error) {
+    if (io.clientGone.aborted) return; // nobody to tell
+    runtime.logger.error({ err: error, consumer, path: message.path }, `HTTP consumer ${consumer} failed: ${(error as Error)?.message ?? error}`);
+    const answer = started
+      ? io.send({ type: 'http.response.abort', reason: 'the application failed' })
+      : io.send({ type: 'http.response.start', status: 500, headers: [['content-type', 'text/plain; charset=utf-8']] }).then(() =>
+          io.send({ type: 'http.response.body', body: Buffer.from('internal server error\n') }),
+        );
+    await answer.catch(() => {});
+  } finally {
+    link.dispose();
+    deadline.done();
+    io.close();
+  }
+}
+
+async function sendBody(io: ExchangeIO, response: HttpResponse, signal: AbortSignal): Promise<void> {
+  const body = response.body;
+  if (body === null || typeof body === 'string' || body instanceof Uint8Array) {
+    const bytes = body === null ? EMPTY : typeof body === 'string' ? Buffer.from(body) : body;
+    await io.send({ type: 'http.response.body', body: bytes, more_body: false });
+    return;
+  }
+  await io.watch(); // a stream may run long: hear of a client that leaves
+  for await (const chunk of body as AsyncIterable<string | Uint8Array>) {
+    signal.throwIfAborted();
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (bytes.length > 0) await io.sendBody(bytes, true);
+  }
+  await io.sendBody(EMPTY, false);
+}
+
+function httpContext(
+  runtime: Runtime,
+  io: ExchangeIO,
+  request: HttpRequest,
+  params: Record<string, string>,
+  consumer: string,
+  signal: AbortSignal,
+): HttpContext {
+  const { layer } = runtime;
+  return {
+    kind: 'http',
+    consumer,
+    request,
+    params,
+    signal,
+    log: runtime.logger.child({ consumer }),
+    locals: {},
+    send: (channel, message) => layer.send(channel, message),
+    groupSend: (group, message) => layer.groupSend(group, message),
+    earlyHints: (links) => io.send({ type: 'http.response.early_hints', links }),
+    push: (path, headers = []) => io.send({ type: 'http.response.push', path, headers }),
+  };
+}

@@ -1,0 +1,38 @@
+import type { WireMessage } from '../schemas/index.js';
+import type { ChannelConsumer } from './app.js';
+import { compose } from './middleware.js';
+import { consumerDeadline, raceSignal, type Runtime } from './runtime.js';
+import type { ChannelContext } from './types.js';
+
+/**
+ * Runs a named channel's consumer for one message, after the consumer's own schema check.
+ * Nobody waits for an answer: a failure is a log line naming the consumer (the real-time
+ * path is at most once; durable channels retry).
+ */
+export async function runChannel(runtime: Runtime, channel: ChannelConsumer, raw: WireMessage): Promise<void> {
+  const consumer = `channel ${channel.name}`;
+  const deadline = consumerDeadline(runtime.timeoutMs, consumer);
+  try {
+    const message = channel.schema ? (channel.schema.parse(raw) as WireMessage) : raw;
+    const ctx: ChannelContext = {
+      kind: 'channel',
+      consumer,
+      channel: channel.name,
+      signal: deadline.signal,
+      log: runtime.logger.child({ consumer }),
+      locals: {},
+      send: (target, next) => runtime.layer.send(target, next),
+      groupSend: (group, next) => runtime.layer.groupSend(group, next),
+    };
+    await raceSignal(
+      compose(runtime.app.middleware, ctx, async () => {
+        await channel.handler(message, ctx);
+      }),
+      deadline.signal,
+    );
+  } catch (error) {
+    runtime.logger.error({ err: error, consumer, type: raw.type }, `${consumer} failed on "${raw.type}": ${(error as Error)?.message ?? error}`);
+  } finally {
+    deadline.done();
+  }
+}

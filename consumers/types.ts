@@ -1,0 +1,90 @@
+import type { Logger } from 'pino';
+import type { WireMessage } from '../schemas/index.js';
+import type { HeaderList } from './http/headers.js';
+import type { HttpRequest } from './http/request.js';
+import type { ResponseLike } from './http/response.js';
+
+/** What every consumer's context has. */
+interface BaseContext {
+  /** How logs name the consumer: `GET /hello`, `websocket /ws/chat/:room`, `channel thumbnails`. */
+  readonly consumer: string;
+  /** Aborted when the client goes away or the consumer's time is up. */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  /** Free-form values middleware hands to consumers (`ctx.locals.user`). */
+  locals: Record<string, unknown>;
+  /** Sends `message` to a named channel (another consumer, a durable channel). */
+  send(channel: string, message: WireMessage): Promise<void>;
+  groupSend(group: string, message: WireMessage): Promise<void>;
+}
+
+export interface HttpContext extends BaseContext {
+  readonly kind: 'http';
+  readonly request: HttpRequest;
+  readonly params: Record<string, string>;
+  /** Middleware may answer here instead of calling `next()`. */
+  response?: ResponseLike;
+  /** 103 Early Hints: `Link` header values to preload. */
+  earlyHints(links: string[]): Promise<void>;
+  /** HTTP/2 push where the client allows it, a preload hint otherwise. */
+  push(path: string, headers?: [string, string][]): Promise<void>;
+}
+
+export interface WebSocketMessage {
+  text?: string;
+  bytes?: Uint8Array;
+}
+
+export interface WebSocketContext<State extends Record<string, unknown> = Record<string, unknown>> extends Omit<BaseContext, 'send'> {
+  readonly kind: 'websocket';
+  readonly params: Record<string, string>;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly headers: HeaderList;
+  readonly client: [string, number] | null;
+  /** Subprotocols the client offered. */
+  readonly subprotocols: string[];
+  /** This connection's channel: groups hold it, anyone may send to it. */
+  readonly channel: string;
+  /** Kept with the connection by the server and handed to every later event. */
+  state: State;
+  accept(options?: { subprotocol?: string; headers?: [string, string][] }): Promise<void>;
+  /** Refuses the handshake with an HTTP answer (403 by default). */
+  deny(status?: number, body?: string | Uint8Array, headers?: [string, string][]): Promise<void>;
+  /** A frame to the client (text or bytes) … */
+  send(data: string | Uint8Array): Promise<void>;
+  /** … or, with two arguments, a message to a named channel. */
+  send(channel: string, message: WireMessage): Promise<void>;
+  close(code?: number, reason?: string): Promise<void>;
+  groupAdd(group: string): Promise<void>;
+  groupDiscard(group: string): Promise<void>;
+}
+
+export interface ChannelContext extends BaseContext {
+  readonly kind: 'channel';
+  /** The channel the message came on. */
+  readonly channel: string;
+}
+
+export type AnyContext = HttpContext | WebSocketContext | ChannelContext;
+
+export type HttpHandler = (request: HttpRequest, ctx: HttpContext) => ResponseLike | Promise<ResponseLike>;
+
+type Handler<C, A extends unknown[] = []> = (ctx: C, ...args: A) => void | Promise<void>;
+
+/**
+ * A WebSocket consumer. Without `connect` the connection is accepted; a `connect` must call
+ * `ctx.accept()` or `ctx.deny()` (neither means denied). `events` handle custom message types
+ * that reach the connection through its groups (`chat.message`).
+ */
+export interface WebSocketConsumer<State extends Record<string, unknown> = Record<string, unknown>> {
+  connect?: Handler<WebSocketContext<State>>;
+  receive?: Handler<WebSocketContext<State>, [message: WebSocketMessage]>;
+  disconnect?: Handler<WebSocketContext<State>, [close: { code: number; reason: string }]>;
+  events?: Record<string, Handler<WebSocketContext<State>, [event: WireMessage]>>;
+}
+
+export type ChannelHandler<M extends WireMessage = WireMessage> = (message: M, ctx: ChannelContext) => void | Promise<void>;
+
+/** Runs around every consumer; call `next()` to go on, or answer/deny and return. */
+export type Middleware = (ctx: AnyContext, next: () => Promise<void>) => void | Promise<void>;

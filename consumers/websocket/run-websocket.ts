@@ -1,0 +1,158 @@
+import { connectionEvent, parseServerToWorker, type Headers, type WebsocketConnect, type WireMessage } from '../../schemas/index.js';
+import { HeaderList } from '../http/headers.js';
+import { compose } from '../middleware.js';
+import { consumerDeadline, raceSignal, type Runtime } from '../runtime.js';
+import type { WebSocketConsumer, WebSocketContext } from '../types.js';
+
+/**
+ * The connection's scope, kept by the runtime in the state the server carries (under a key
+ * consumers do not see), so any worker can route and describe every later event.
+ */
+interface Scope {
+  path: string;
+  query: string;
+  headers: Headers;
+  client: [string, number] | null;
+  subprotocols: string[];
+}
+
+const SCOPE_KEY = '$scope';
+
+/**
+ * Runs one WebSocket event (connect, receive, disconnect, or a custom group message) and
+ * always answers `websocket.done` with the new state, so the server sends the next event.
+ * A failing consumer closes its connection with 1011 (or, during connect, denies it with 500).
+ */
+export async function runWebSocketEvent(runtime: Runtime, raw: WireMessage): Promise<void> {
+  const reply = raw.reply_channel;
+  if (typeof reply !== 'string') throw new TypeError(`a "${raw.type}" event without a reply_channel`);
+  const isConnect = raw.type === 'websocket.connect';
+  const carried = (raw.state ?? {}) as Record<string, unknown>;
+  const { [SCOPE_KEY]: savedScope, ...userState } = carried;
+  let scope = savedScope as Scope | undefined;
+  const send = (message: WireMessage): Promise<void> => runtime.layer.send(reply, message);
+  let consumerName = 'websocket';
+  let accepted = !isConnect;
+  let answered = !isConnect;
+  let state: Record<string, unknown> = userState;
+  let deadline: ReturnType<typeof consumerDeadline> | undefined;
+  try {
+    const event = isConnect || raw.type.startsWith('websocket.') ? parseServerToWorker(raw) : connectionEvent.parse(raw);
+    if (event.type === 'websocket.connect') {
+      const connect = event as WebsocketConnect;
+      scope = {
+        path: connect.path,
+        query: Buffer.from(connect.query_string).toString('latin1'),
+        headers: connect.headers,
+        client: connect.client,
+        subprotocols: connect.subprotocols,
+      };
+    }
+    if (scope === undefined) throw new TypeError(`"${raw.type}" for a connection with no scope: was it accepted by this app?`);
+    const found = runtime.app.matchWebSocket(scope.path);
+    if (found === undefined) {
+      if (isConnect) await send({ type: 'websocket.close', code: 1000, status: 404 });
+      answered = true;
+      return;
+    }
+    consumerName = found.route.name;
+    const consumer = found.route.consumer;
+    deadline = consumerDeadline(runtime.timeoutMs, consumerName);
+    const ctx = websocketContext(runtime, reply, scope, found.params, consumerName, deadline.signal, state, {
+      accept: () => {
+        accepted = answered = true;
+      },
+      deny: () => {
+        answered = true;
+      },
+    });
+    await raceSignal(
+      compose(runtime.app.middleware, ctx, () => dispatch(consumer, ctx, event as WireMessage, runtime)),
+      deadline.signal,
+    );
+    if (isConnect && consumer.connect === undefined && !answered) await ctx.accept();
+    state = ctx.state;
+  } catch (error) {
+    runtime.logger.error({ err: error, consumer: consumerName, event: raw.type, path: scope?.path }, `WebSocket consumer ${consumerName} failed on "${raw.type}": ${(error as Error)?.message ?? error}`);
+    const close = isConnect && !accepted ? { type: 'websocket.close', code: 1011, status: 500 } : { type: 'websocket.close', code: 1011, reason: 'internal error' };
+    await send(close).catch(() => {});
+  } finally {
+    deadline?.done();
+    const next = scope === undefined ? state : { ...state, [SCOPE_KEY]: scope };
+    await send({ type: 'websocket.done', state: next }).catch((error: unknown) =>
+      runtime.logger.warn({ err: error, consumer: consumerName }, 'could not finish a WebSocket event'),
+    );
+  }
+}
+
+async function dispatch(consumer: WebSocketConsumer, ctx: WebSocketContext, event: WireMessage, runtime: Runtime): Promise<void> {
+  switch (event.type) {
+    case 'websocket.connect':
+      await consumer.connect?.(ctx);
+      return;
+    case 'websocket.receive':
+      await consumer.receive?.(ctx, { text: event.text as string | undefined, bytes: event.bytes as Uint8Array | undefined });
+      return;
+    case 'websocket.disconnect':
+      await consumer.disconnect?.(ctx, { code: event.code as number, reason: (event.reason as string) ?? '' });
+      return;
+    default: {
+      const handler = consumer.events?.[event.type];
+      if (handler === undefined) {
+        runtime.logger.warn({ consumer: ctx.consumer, event: event.type }, `${ctx.consumer} has no handler for "${event.type}" events`);
+        return;
+      }
+      const { reply_channel: _, state: __, ...payload } = event;
+      await handler(ctx, payload as WireMessage);
+    }
+  }
+}
+
+function websocketContext(
+  runtime: Runtime,
+  reply: string,
+  scope: Scope,
+  params: Record<string, string>,
+  consumer: string,
+  signal: AbortSignal,
+  state: Record<string, unknown>,
+  note: { accept(): void; deny(): void },
+): WebSocketContext {
+  const { layer } = runtime;
+  const toClient = (message: WireMessage): Promise<void> => layer.send(reply, message);
+  const ctx: WebSocketContext = {
+    kind: 'websocket',
+    consumer,
+    params,
+    path: scope.path,
+    query: new URLSearchParams(scope.query),
+    headers: new HeaderList(scope.headers),
+    client: scope.client,
+    subprotocols: scope.subprotocols,
+    channel: reply,
+    state,
+    locals: {},
+    signal,
+    log: runtime.logger.child({ consumer }),
+    accept(options = {}) {
+      note.accept();
+      return toClient({ type: 'websocket.accept', subprotocol: options.subprotocol ?? null, headers: options.headers ?? [] });
+    },
+    deny(status = 403, body, headers) {
+      note.deny();
+      return toClient({ type: 'websocket.close', code: 1000, status, ...(body === undefined ? {} : { body: typeof body === 'string' ? Buffer.from(body) : body }), ...(headers ? { headers } : {}) });
+    },
+    send(target: string | Uint8Array, message?: WireMessage): Promise<void> {
+      if (message !== undefined) return layer.send(target as string, message);
+      return toClient(typeof target === 'string' ? { type: 'websocket.send', text: target } : { type: 'websocket.send', bytes: target });
+    },
+    close(code = 1000, reason = '') {
+      note.deny();
+      return toClient({ type: 'websocket.close', code, reason });
+    },
+    groupAdd: (group) => layer.groupAdd(group, reply),
+    groupDiscard: (group) => layer.groupDiscard(group, reply),
+    groupSend: (group, message) => layer.groupSend(group, message),
+  };
+  return ctx;
+}

@@ -1,0 +1,136 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino, type Logger } from 'pino';
+import { z } from 'zod';
+import { LayerClosed, LayerUnavailable, type ChannelLayer, type Delivery } from '../channel-layer/index.js';
+import type { App } from './app.js';
+import { runHttp } from './http/run-http.js';
+import { runChannel } from './run-channel.js';
+import type { Runtime } from './runtime.js';
+import { runWebSocketEvent } from './websocket/run-websocket.js';
+
+export const workerOptions = z.object({
+  /** Consumers running at once; the worker takes no more messages than it has room for. */
+  concurrency: z.number().int().positive().default(64),
+  /** Longest a consumer may run (500 / close 1011 past it). */
+  timeoutMs: z.number().int().positive().default(30_000),
+  /** On stop, how long consumers already running may take to finish. */
+  drainTimeoutMs: z.number().int().min(0).default(30_000),
+  /** Channels the interface server sends HTTP requests and WebSocket events to (see its `routes`). */
+  httpChannels: z.array(z.string()).default(['http.request']),
+  websocketChannels: z.array(z.string()).default(['websocket']),
+  logger: z.custom<Logger>((value) => typeof value === 'object' && value !== null && 'child' in value).optional(),
+});
+
+export type WorkerOptions = z.infer<typeof workerOptions>;
+export type WorkerOptionsInput = z.input<typeof workerOptions>;
+
+/**
+ * Pulls messages for every channel the app consumes, in batches no larger than its free
+ * concurrency, and runs the consumers. Stateless: any number of workers share the work.
+ */
+export class Worker {
+  readonly options: WorkerOptions;
+  private readonly runtime: Runtime;
+  private readonly channels: string[];
+  private readonly running = new Set<Promise<void>>();
+  private readonly stopping = new AbortController();
+  private loop: Promise<void> | undefined;
+  private roomFreed: (() => void) | undefined;
+  private handled = 0;
+
+  constructor(app: App, layer: ChannelLayer, input: WorkerOptionsInput = {}) {
+    const parsed = workerOptions.safeParse(input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new TypeError(`invalid worker option "${issue.path.join('.')}": ${issue.message}`);
+    }
+    this.options = parsed.data;
+    const logger = this.options.logger ?? pino({ name: 'switchyard-worker' });
+    this.runtime = { app, layer, logger, timeoutMs: this.options.timeoutMs };
+    this.channels = [
+      ...(app.httpRoutes.length > 0 ? this.options.httpChannels : []),
+      ...(app.websocketRoutes.length > 0 ? this.options.websocketChannels : []),
+      ...app.channels.keys(),
+    ];
+  }
+
+  /** Messages this worker has taken so far. */
+  get taken(): number {
+    return this.handled;
+  }
+
+  /** Runs the startup hooks, then starts taking messages. */
+  async start(): Promise<void> {
+    for (const hook of this.runtime.app.startupHooks) await hook();
+    if (this.channels.length === 0) {
+      this.runtime.logger.warn('the app has no routes or channels: this worker has nothing to do');
+      return;
+    }
+    this.loop = this.take();
+    this.runtime.logger.info({ channels: this.channels, concurrency: this.options.concurrency }, 'worker started');
+  }
+
+  /**
+   * Drains: takes nothing new, lets running consumers finish (up to `drainTimeoutMs`), then
+   * runs the shutdown hooks. Messages not yet taken stay on the layer for other workers.
+   */
+  async stop(): Promise<void> {
+    if (this.stopping.signal.aborted) return;
+    this.stopping.abort();
+    this.roomFreed?.();
+    await this.loop;
+    const drained = Promise.allSettled([...this.running]);
+    const late = await Promise.race([drained.then(() => false), sleep(this.options.drainTimeoutMs, true)]);
+    if (late) this.runtime.logger.warn({ running: this.running.size }, 'drain deadline passed with consumers still running');
+    for (const hook of this.runtime.app.shutdownHooks) {
+      await Promise.resolve(hook()).catch((error: unknown) => this.runtime.logger.error({ err: error }, 'a shutdown hook failed'));
+    }
+    this.runtime.logger.info({ handled: this.handled }, 'worker stopped');
+  }
+
+  private async take(): Promise<void> {
+    const { layer, logger } = this.runtime;
+    const signal = this.stopping.signal;
+    let unavailable = false;
+    while (!signal.aborted) {
+      const room = this.options.concurrency - this.running.size;
+      if (room <= 0) {
+        await new Promise<void>((resolve) => (this.roomFreed = resolve));
+        continue;
+      }
+      let batch: Delivery[];
+      try {
+        batch = await layer.receive(this.channels, { max: room, signal });
+        if (unavailable) logger.info('channel layer reachable again');
+        unavailable = false;
+      } catch (error) {
+        if (signal.aborted || error instanceof LayerClosed) return;
+        if (!(error instanceof LayerUnavailable)) throw error;
+        if (!unavailable) logger.error({ err: error }, 'channel layer unavailable, retrying');
+        unavailable = true;
+        await sleep(250, undefined, { signal }).catch(() => {});
+        continue;
+      }
+      for (const delivery of batch) this.run(delivery);
+    }
+  }
+
+  private run({ channel, message }: Delivery): void {
+    this.handled++;
+    const { app } = this.runtime;
+    const named = app.channels.get(channel);
+    const work = named
+      ? runChannel(this.runtime, named, message)
+      : this.options.websocketChannels.includes(channel)
+        ? runWebSocketEvent(this.runtime, message)
+        : runHttp(this.runtime, message);
+    const tracked = work
+      .catch((error: unknown) => this.runtime.logger.error({ err: error, channel, type: message.type }, `could not handle a "${message.type}" message from ${channel}`))
+      .finally(() => {
+        this.running.delete(tracked);
+        this.roomFreed?.();
+        this.roomFreed = undefined;
+      });
+    this.running.add(tracked);
+  }
+}
