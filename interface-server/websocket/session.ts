@@ -35,6 +35,8 @@ export class WebSocketSession {
   private timer: NodeJS.Timeout | undefined;
   private readonly stop = new AbortController();
   private paused = false;
+  /** The client's socket closed while its connect event was with a worker. */
+  private socketGone = false;
   /** Set by the keep-alive sweep; a connection that misses a pong is dropped. */
   private answeredPing = true;
 
@@ -57,7 +59,15 @@ export class WebSocketSession {
       this.enqueue({ type: 'websocket.connect', ...this.scope, scheme: this.scope.scheme === 'https' ? 'wss' : 'ws', subprotocols: this.subprotocols });
       while (this.phase !== 'closed') {
         const batch = await layer.receive([this.reply], { max: 32, signal: this.stop.signal });
-        for (const { message } of batch) this.handle(message);
+        for (const { message } of batch) {
+          // A bad message fails the connection, but the session keeps reading: the disconnect
+          // event still has to go out and be answered.
+          try {
+            this.handle(message);
+          } catch (error) {
+            this.fail(error);
+          }
+        }
       }
     } catch (error) {
       if (!this.stop.signal.aborted) this.fail(error);
@@ -88,8 +98,9 @@ export class WebSocketSession {
 
   private handle(raw: WireMessage): void {
     if (!PROTOCOL_TYPE.test(raw.type)) {
-      // A group message or a message sent to this connection: the consumer handles it in turn.
-      if (this.phase === 'open') this.enqueue({ ...raw });
+      // A group message or a message sent to this connection: the consumer handles it in turn
+      // (if it comes during the handshake, after the connect event; a denial drops it).
+      if (this.phase === 'open' || this.phase === 'connecting') this.enqueue({ ...raw });
       return;
     }
     const message = parseWorkerToServer(raw);
@@ -100,6 +111,10 @@ export class WebSocketSession {
           throw new ProtocolViolation(`a subprotocol the client offered (${this.subprotocols.join(', ') || 'none'})`, `subprotocol "${message.subprotocol}"`);
         }
         this.phase = 'open';
+        if (this.socketGone) {
+          this.onClientClose(1006, ''); // accepted too late: the consumer still hears the client left
+          return;
+        }
         this.upgrader.complete(this.req, this.socket, this.head, message, (ws) => this.opened(ws));
         return;
       case 'websocket.close':
@@ -186,8 +201,13 @@ export class WebSocketSession {
    * hears of it (code 1006), so what its connect handler set up (groups) is undone.
    */
   private readonly onSocketGone = (): void => {
-    if (this.phase === 'connecting') this.finish();
-    else if (this.ws === undefined) this.onClientClose(1006, '');
+    if (this.phase === 'connecting') {
+      // The connect event is with a worker, which may accept (and join groups): wait for it.
+      if (this.busy) this.socketGone = true;
+      else this.finish();
+    } else if (this.ws === undefined) {
+      this.onClientClose(1006, '');
+    }
   };
 
   private enqueue(event: WireMessage): void {
@@ -207,7 +227,9 @@ export class WebSocketSession {
     if (event === undefined) return;
     this.busy = true;
     event.reply_channel = this.reply;
+    // The connection's state, never whatever a group message carried under that name.
     if (this.state !== undefined) event.state = this.state;
+    else delete event.state;
     const limits = this.ctx.options.limits;
     const timeout = event.type === 'websocket.connect' ? limits.websocketHandshakeTimeoutMs : limits.websocketEventTimeoutMs;
     clearTimeout(this.timer);
