@@ -45,8 +45,12 @@ export const serverOptions = z.object({
       /** A connection with no traffic either way for this long is closed (slow or dead clients). */
       idleTimeoutMs: z.number().int().positive().default(120_000),
       websocketHandshakeTimeoutMs: z.number().int().positive().default(10_000),
-      /** A worker that has not finished a WebSocket event in this time → close 1011. */
-      websocketEventTimeoutMs: z.number().int().positive().default(30_000),
+      /**
+       * A worker that has not finished a WebSocket event in this time → close 1011. Keep it above
+       * the workers' consumer timeout: a live worker then always answers first (failing its
+       * consumer), and only dead workers are timed out here.
+       */
+      websocketEventTimeoutMs: z.number().int().positive().default(35_000),
       /** Events waiting for a connection's current one to finish; past this → close 1013. */
       websocketQueueLimit: z.number().int().positive().default(64),
       /** Bytes of per-connection state (MessagePack-encoded) a consumer may keep. */
