@@ -10,6 +10,8 @@ export interface ServerContext {
   trustedProxies: ReadonlySet<string>;
   /** The channel that takes this path's events (`routes`, longest prefix first). */
   channelFor(path: string, kind: 'http' | 'websocket'): string;
+  /** Static folders, longest prefix first. */
+  staticMounts: readonly { prefix: string; dir: string }[];
   /** Work that shutdown waits for; each entry settles when its exchange or session ends. */
   inFlight: Set<Promise<unknown>>;
 }

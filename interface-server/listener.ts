@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2, { type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import net, { type Socket } from 'node:net';
+import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 
 export type AnyRequest = IncomingMessage | Http2ServerRequest;
@@ -30,15 +31,16 @@ const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 /**
  * One port for HTTP/1.1, HTTP/2 and WebSocket upgrades.
  *
- * With TLS, ALPN picks h2 or http/1.1 (Node's secure HTTP/2 server with allowHTTP1). Without
- * it, the first bytes decide: the HTTP/2 preface goes to an h2c server (prior knowledge),
- * anything else to the HTTP/1.1 server. Both hand over Node's compatible req/res pairs, so
- * the rest of the server has one code path for both versions.
+ * With TLS, ALPN picks h2 or http/1.1. Without it, the first bytes decide: the HTTP/2 preface
+ * goes to the h2c server (prior knowledge), anything else to the HTTP/1.1 server. Either way
+ * one HTTP/1.1 and one HTTP/2 server (neither listening itself) take the connections, and
+ * both hand over Node's compatible req/res pairs, so the rest of the server has one code path
+ * for both versions.
  */
 export class Listener {
-  private readonly front: net.Server | http2.Http2SecureServer;
-  private readonly h1: http.Server | undefined;
-  private readonly h2: http2.Http2Server | http2.Http2SecureServer;
+  private readonly front: net.Server | tls.Server;
+  private readonly h1: http.Server;
+  private readonly h2: http2.Http2Server;
   private readonly sockets = new Set<Socket>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
 
@@ -46,42 +48,42 @@ export class Listener {
     private readonly options: ListenerOptions,
     handlers: ListenerHandlers,
   ) {
-    // HTTP/2 announces the header limit in SETTINGS; a peer that exceeds it gets its stream reset.
-    const settings = { enableConnectProtocol: options.enableConnectProtocol, maxHeaderListSize: options.maxHeaderBytes };
-    if (options.tls) {
-      const secure = http2.createSecureServer({ ...options.tls, allowHTTP1: true, settings });
-      // The HTTP/1.1 side of allowHTTP1 reads its limits from the server object itself.
-      Object.assign(secure, {
-        maxHeaderSize: options.maxHeaderBytes,
-        headersTimeout: options.headersTimeoutMs,
-        requestTimeout: options.requestTimeoutMs,
-        keepAliveTimeout: options.keepAliveTimeoutMs,
-      });
-      secure.on('request', handlers.request);
-      secure.on('upgrade', handlers.upgrade);
-      secure.on('secureConnection', (socket: Socket) => this.track(socket));
-      secure.setTimeout(options.idleTimeoutMs);
-      secure.on('session', (session: http2.ServerHttp2Session) => this.trackSession(session));
-      this.front = secure;
-      this.h2 = secure;
-      return;
-    }
     this.h1 = http.createServer(
       {
         maxHeaderSize: options.maxHeaderBytes,
         headersTimeout: options.headersTimeoutMs,
         requestTimeout: options.requestTimeoutMs,
         keepAliveTimeout: options.keepAliveTimeoutMs,
+        // How often Node checks the two timeouts above: often enough that they mean what they say.
+        connectionsCheckingInterval: Math.max(100, Math.min(options.headersTimeoutMs, options.requestTimeoutMs) >> 2),
       },
       handlers.request,
     );
+    // This server gets its sockets from the front one and never listens itself; its connection
+    // tracking (which enforces the timeouts and lets shutdown close idle keep-alive connections)
+    // starts on 'listening'.
+    this.h1.emit('listening');
     this.h1.on('upgrade', handlers.upgrade);
     this.h1.setTimeout(options.idleTimeoutMs); // a socket with no traffic either way for this long is closed
-    this.h2 = http2.createServer({ settings });
+    // HTTP/2 announces the header limit in SETTINGS; a peer that exceeds it gets its stream reset.
+    this.h2 = http2.createServer({
+      settings: { enableConnectProtocol: options.enableConnectProtocol, maxHeaderListSize: options.maxHeaderBytes },
+    });
     this.h2.on('request', handlers.request);
     this.h2.on('session', (session: http2.ServerHttp2Session) => this.trackSession(session));
     this.h2.setTimeout(options.idleTimeoutMs);
-    this.front = net.createServer((socket) => this.sniff(socket));
+    if (options.tls) {
+      // TLS: ALPN picks the protocol, and the decrypted socket goes to the same two servers.
+      const secure = tls.createServer({ ...options.tls, ALPNProtocols: ['h2', 'http/1.1'], handshakeTimeout: options.headersTimeoutMs });
+      secure.on('secureConnection', (socket: tls.TLSSocket) => {
+        this.track(socket);
+        (socket.alpnProtocol === 'h2' ? this.h2 : this.h1).emit('connection', socket);
+      });
+      secure.on('tlsClientError', (_error, socket) => socket.destroy());
+      this.front = secure;
+    } else {
+      this.front = net.createServer((socket) => this.sniff(socket));
+    }
   }
 
   async listen(): Promise<{ host: string; port: number }> {
@@ -99,8 +101,9 @@ export class Listener {
   stopAccepting(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.front.close(() => resolve()));
     for (const session of this.sessions) session.close();
-    this.h1?.closeIdleConnections();
-    (this.front as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    // Closes idle keep-alive connections and stops the timeout checks; the error it reports
+    // ("not running": it never listened) does not matter.
+    this.h1.close(() => {});
     return closed;
   }
 
@@ -137,8 +140,8 @@ export class Listener {
     const onData = (chunk: Buffer): void => {
       seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
       const n = Math.min(seen.length, H2_PREFACE.length);
-      if (!seen.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) decide(this.h1!);
-      else if (n === H2_PREFACE.length) decide(this.h2 as http2.Http2Server);
+      if (!seen.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) decide(this.h1);
+      else if (n === H2_PREFACE.length) decide(this.h2);
     };
     const onEarlyError = (): void => void socket.destroy();
     socket.on('data', onData);

@@ -9,6 +9,7 @@ import { sendPlain } from './http/respond.js';
 import { Listener, type AnyRequest, type AnyResponse } from './listener.js';
 import { parseServerOptions, type ServerOptions, type ServerOptionsInput } from './options.js';
 import { normalizeAddress } from './proxy.js';
+import { sortMounts } from './static-files.js';
 import { denyUpgrade } from './websocket/deny.js';
 import { handleUpgrade } from './websocket/handle-upgrade.js';
 import { PathMatcher } from './websocket/paths.js';
@@ -40,6 +41,7 @@ export class InterfaceServer {
       logger: this.logger,
       trustedProxies: new Set(this.options.trustedProxies.map(normalizeAddress)),
       channelFor: routeTable(this.options),
+      staticMounts: sortMounts(this.options.static),
       inFlight: new Set(),
     };
     this.upgrader = new Upgrader(this.options);

@@ -13,8 +13,9 @@ export interface StaticMount {
  * for folders, no dotfiles, no escaping the folder. Resolves false when no file matches, so
  * the request goes on to the workers.
  */
-export function serveStatic(req: AnyRequest, res: AnyResponse, path: string, mounts: readonly StaticMount[]): Promise<boolean> {
+export function serveStatic(req: AnyRequest, res: AnyResponse, path: string, query: string, mounts: readonly StaticMount[]): Promise<boolean> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return Promise.resolve(false);
+  // Mounts are sorted longest prefix first, so /static wins over / whatever their order.
   const mount = mounts.find(({ prefix }) => path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`));
   if (mount === undefined) return Promise.resolve(false);
   const relative = path.slice(mount.prefix.length).replace(/^\/*/, '/');
@@ -32,7 +33,7 @@ export function serveStatic(req: AnyRequest, res: AnyResponse, path: string, mou
     });
     stream.on('directory', () => {
       // A folder without its slash: redirect, so relative links in its index resolve.
-      res.writeHead(301, { location: `${path}/` });
+      res.writeHead(301, { location: folderLocation(path, query) });
       res.end();
       resolve(true);
     });
@@ -40,4 +41,18 @@ export function serveStatic(req: AnyRequest, res: AnyResponse, path: string, mou
     res.once('close', () => resolve(true)); // the client left mid-file
     stream.pipe(res as ServerResponse);
   });
+}
+
+/**
+ * `path` + `/`, percent-encoded segment by segment, with leading slashes and backslashes
+ * collapsed so that `//evil.example/..` can never become a redirect to another host.
+ */
+export function folderLocation(path: string, query: string): string {
+  const local = `/${path.replace(/^[/\\]+/, '')}`;
+  const encoded = local.split('/').map(encodeURIComponent).join('/');
+  return `${encoded}/${query ? `?${query}` : ''}`;
+}
+
+export function sortMounts(mounts: readonly StaticMount[]): StaticMount[] {
+  return [...mounts].sort((a, b) => b.prefix.length - a.prefix.length);
 }

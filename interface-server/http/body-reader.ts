@@ -1,16 +1,24 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AnyRequest } from '../listener.js';
 import { BodyTooLarge } from '../failures.js';
 
 const EMPTY = Buffer.alloc(0);
 
+type Step = IteratorResult<Buffer>;
+
 /**
- * Reads a request body in chunks, on demand. Nothing is read ahead of `next()`: what the
- * worker has not asked for stays in the socket, so TCP (or HTTP/2 flow control) slows the
- * client down. A chunk is whatever has arrived, up to about `chunkBytes`; `more` turns
- * false with the chunk that ends the body.
+ * Reads a request body in chunks of at most `chunkBytes`, on demand. Nothing is read ahead of
+ * `next()`: what the worker has not asked for stays in the socket, so TCP (or HTTP/2 flow
+ * control) slows the client down. A chunk is what has arrived, and `more` turns false with
+ * the chunk that ends the body: when nothing more is buffered, the reader waits one turn of
+ * the event loop for the end, so a small body comes whole with `more: false`.
  */
 export class BodyReader {
   private readonly iterator: AsyncIterator<Buffer>;
+  /** A read started by a peek that found nothing in its turn; the next call takes it over. */
+  private pending: Promise<Step> | undefined;
+  /** What did not fit in the last chunk. */
+  private leftover: Buffer | undefined;
   private total = 0;
   private ended = false;
 
@@ -23,29 +31,75 @@ export class BodyReader {
   }
 
   get finished(): boolean {
-    return this.ended;
+    return this.ended && this.leftover === undefined;
   }
 
   async next(): Promise<{ body: Buffer; more: boolean }> {
-    if (this.ended) return { body: EMPTY, more: false };
     const parts: Buffer[] = [];
     let size = 0;
-    for (;;) {
-      const step = await this.iterator.next();
+    const take = (piece: Buffer): void => {
+      const room = this.chunkBytes - size;
+      if (piece.length > room) {
+        this.leftover = piece.subarray(room);
+        piece = piece.subarray(0, room);
+      }
+      parts.push(piece);
+      size += piece.length;
+    };
+    if (this.leftover !== undefined) {
+      const piece = this.leftover;
+      this.leftover = undefined;
+      take(piece);
+    }
+    while (size < this.chunkBytes && !this.ended) {
+      let step: Step | undefined;
+      if (size === 0 || this.req.readableLength > 0) {
+        step = await this.read();
+      } else {
+        // Nothing buffered: see whether the end (or more data) arrives within this turn.
+        const peek = this.read();
+        step = await Promise.race([peek, nextTurn().then(() => undefined)]);
+        if (step === undefined) {
+          this.pending = peek;
+          break;
+        }
+      }
       if (step.done) {
         this.ended = true;
         break;
       }
-      parts.push(step.value);
-      size += step.value.length;
       this.total += step.value.length;
       if (this.total > this.maxBytes) throw new BodyTooLarge(`request body over ${this.maxBytes} bytes`);
-      if (size >= this.chunkBytes) break;
-      // Take what is already buffered; stop when waiting would be needed, unless only the
-      // end is left (then the next step returns at once and `more` can be false).
-      if (this.req.readableLength === 0 && !this.req.complete) break;
+      take(step.value);
     }
     const body = parts.length === 1 ? parts[0]! : parts.length === 0 ? EMPTY : Buffer.concat(parts, size);
-    return { body, more: !this.ended };
+    return { body, more: !this.finished };
+  }
+
+  /**
+   * Throws away the part of the body nobody asked for (the worker answered without reading
+   * it), so an HTTP/1.1 connection can carry its next request.
+   */
+  discardRest(): void {
+    if (this.finished) return;
+    this.leftover = undefined;
+    // resume() would do nothing while the iterator listens for 'readable': read it out instead,
+    // within the same size limit (past it the connection is not worth keeping).
+    void (async () => {
+      for (let step = await this.read(); !step.done; step = await this.read()) {
+        this.total += step.value.length;
+        if (this.total > this.maxBytes) {
+          this.req.destroy();
+          return;
+        }
+      }
+      this.ended = true;
+    })().catch(() => {});
+  }
+
+  private read(): Promise<Step> {
+    const step = this.pending ?? this.iterator.next();
+    this.pending = undefined;
+    return step;
   }
 }

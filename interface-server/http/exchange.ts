@@ -88,6 +88,7 @@ export class HttpExchange {
       clearTimeout(this.timer);
       this.res.off('close', this.onClose);
       if (this.reply !== '') layer.releaseChannel(this.reply);
+      this.inbound.body?.discardRest();
     }
   }
 
@@ -216,7 +217,9 @@ export class HttpExchange {
       return;
     }
     const scope = this.inbound.scope;
-    const [path, query = ''] = message.path.split('?', 2) as [string, string?];
+    const mark = message.path.indexOf('?');
+    const path = mark === -1 ? message.path : message.path.slice(0, mark);
+    const query = mark === -1 ? '' : message.path.slice(mark + 1);
     let decoded: string;
     try {
       decoded = decodeURIComponent(path);
@@ -263,6 +266,8 @@ export class HttpExchange {
     if (this.state === 'done' && this.res.writableEnded) return;
     this.state = 'done';
     this.stop.abort(error);
+    // A worker still reading the body or streaming must hear that this exchange is over.
+    if (this.pullChannel !== undefined) this.ctx.layer.send(this.pullChannel, { type: 'http.disconnect' }).catch(() => {});
     logFailure(this.ctx.logger, error, { channel: this.target, reply_channel: this.reply, path: this.inbound.scope.path });
     if (!this.res.headersSent) {
       const { status, reason } = outcomeOf(error);

@@ -26,7 +26,10 @@ export async function handleRequest(ctx: ServerContext, req: AnyRequest, res: An
   }
   const declared = Number(headerValue(headers, 'content-length') ?? 0);
   if (declared > options.limits.maxBodyBytes) return refuseBody(req, res);
-  if (options.static.length > 0 && (await serveStatic(req, res, scope.path, options.static))) return;
+  if (ctx.staticMounts.length > 0) {
+    const query = Buffer.from(scope.query_string).toString('latin1');
+    if (await serveStatic(req, res, scope.path, query, ctx.staticMounts)) return;
+  }
 
   const body = new BodyReader(req, options.limits.maxBodyBytes, options.limits.bodyChunkBytes);
   let first;

@@ -63,7 +63,7 @@ export function requestScope(req: AnyRequest, trustedProxies: ReadonlySet<string
     port: socket?.remotePort ?? 0,
     scheme: encrypted ? ('https' as const) : ('http' as const),
   };
-  const peer = resolvePeer(direct, (name) => headerValue(headers, name), trustedProxies);
+  const peer = resolvePeer(direct, (name) => joinedHeader(headers, name), trustedProxies);
   return {
     http_version: req.httpVersion === '2.0' ? '2' : req.httpVersion === '1.0' ? '1.0' : '1.1',
     scheme: peer.scheme,
@@ -75,6 +75,15 @@ export function requestScope(req: AnyRequest, trustedProxies: ReadonlySet<string
     client: peer.host === '' ? null : [peer.host, peer.port],
     server: socket?.localAddress ? [normalizeAddress(socket.localAddress), socket.localPort ?? 0] : null,
   };
+}
+
+/**
+ * Every line of a header joined with ",", in order: a proxy appends its own line after
+ * whatever the client sent, and the right-to-left walk must see it.
+ */
+function joinedHeader(headers: Headers, name: string): string | undefined {
+  const values = headers.filter(([key]) => key === name).map(([, value]) => value);
+  return values.length === 0 ? undefined : values.join(',');
 }
 
 /** First value of a header, by lower-case name. */
