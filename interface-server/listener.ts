@@ -11,6 +11,8 @@ export type AnyResponse = ServerResponse | Http2ServerResponse;
 export interface ListenerHandlers {
   request(req: AnyRequest, res: AnyResponse): void;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** HTTP/2 CONNECT (with `enableConnectProtocol`, RFC 8441 WebSockets). */
+  connect(req: Http2ServerRequest, res: Http2ServerResponse): void;
 }
 
 export interface ListenerOptions {
@@ -70,6 +72,7 @@ export class Listener {
       settings: { enableConnectProtocol: options.enableConnectProtocol, maxHeaderListSize: options.maxHeaderBytes },
     });
     this.h2.on('request', handlers.request);
+    this.h2.on('connect', handlers.connect);
     this.h2.on('session', (session: http2.ServerHttp2Session) => this.trackSession(session));
     this.h2.setTimeout(options.idleTimeoutMs);
     if (options.tls) {

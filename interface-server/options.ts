@@ -63,6 +63,8 @@ export const serverOptions = z.object({
       /** Ping idle connections this often, and drop those that miss a pong. 0: off. */
       pingIntervalMs: z.number().int().min(0).default(30_000),
       perMessageDeflate: z.boolean().default(false),
+      /** WebSockets over HTTP/2 streams (RFC 8441 extended CONNECT), beside HTTP/1.1 upgrades. */
+      http2: z.boolean().default(true),
     })
     .prefault({}),
 

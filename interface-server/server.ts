@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino, type Logger } from 'pino';
@@ -11,7 +12,7 @@ import { parseServerOptions, type ServerOptions, type ServerOptionsInput } from 
 import { normalizeAddress } from './proxy.js';
 import { sortMounts } from './static-files.js';
 import { denyUpgrade } from './websocket/deny.js';
-import { handleUpgrade } from './websocket/handle-upgrade.js';
+import { handleConnect, handleUpgrade, type UpgradeContext } from './websocket/handle-upgrade.js';
 import { PathMatcher } from './websocket/paths.js';
 import type { WebSocketSession } from './websocket/session.js';
 import { Upgrader } from './websocket/upgrader.js';
@@ -25,9 +26,8 @@ export class InterfaceServer {
   readonly logger: Logger;
   private readonly ctx: ServerContext;
   private readonly listener: Listener;
-  private readonly upgrader: Upgrader;
-  private readonly paths: PathMatcher;
   private readonly sessions = new Set<WebSocketSession>();
+  private readonly upgrades: UpgradeContext;
   private keepAlive: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private bound: { host: string; port: number } | undefined;
@@ -44,8 +44,12 @@ export class InterfaceServer {
       staticMounts: sortMounts(this.options.static),
       inFlight: new Set(),
     };
-    this.upgrader = new Upgrader(this.options);
-    this.paths = new PathMatcher(this.options.websocketPaths);
+    this.upgrades = {
+      ctx: this.ctx,
+      upgrader: new Upgrader(this.options),
+      paths: new PathMatcher(this.options.websocketPaths),
+      sessions: this.sessions,
+    };
     const { limits } = this.options;
     this.listener = new Listener(
       {
@@ -57,9 +61,13 @@ export class InterfaceServer {
         requestTimeoutMs: limits.requestTimeoutMs,
         keepAliveTimeoutMs: limits.keepAliveTimeoutMs,
         idleTimeoutMs: limits.idleTimeoutMs,
-        enableConnectProtocol: false,
+        enableConnectProtocol: this.options.websocket.http2,
       },
-      { request: (req, res) => this.onRequest(req, res), upgrade: (req, socket, head) => this.onUpgrade(req, socket, head) },
+      {
+        request: (req, res) => this.onRequest(req, res),
+        upgrade: (req, socket, head) => this.onUpgrade(req, socket, head),
+        connect: (req, res) => this.onConnect(req, res),
+      },
     );
   }
 
@@ -122,12 +130,20 @@ export class InterfaceServer {
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.closing !== undefined) return denyUpgrade(socket, 503, 'server shutting down');
-    const running = handleUpgrade(this.ctx, this.upgrader, this.paths, this.sessions, req, socket, head);
+    this.trackSession(handleUpgrade(this.upgrades, req, socket, head), req.url, () => socket.destroy());
+  }
+
+  private onConnect(req: Http2ServerRequest, res: Http2ServerResponse): void {
+    if (this.closing !== undefined) return sendPlain(res, 503, 'server shutting down');
+    this.trackSession(handleConnect(this.upgrades, req, res), req.url, () => req.stream.destroy());
+  }
+
+  private trackSession(running: Promise<void> | undefined, path: string | undefined, cut: () => void): void {
     if (running === undefined) return;
     this.track(
       running.catch((error: unknown) => {
-        this.logger.error({ err: error, path: req.url }, 'websocket failed in the server');
-        socket.destroy();
+        this.logger.error({ err: error, path }, 'websocket failed in the server');
+        cut();
       }),
     );
   }

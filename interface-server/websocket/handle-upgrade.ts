@@ -1,47 +1,61 @@
 import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { ServerContext } from '../context.js';
 import { hostAllowed, originAllowed } from '../host-check.js';
 import { BadRequestTarget, headerPairs, headerValue, requestScope } from '../http/scope.js';
 import { denyUpgrade } from './deny.js';
+import { Http2ConnectHandshake, UpgradeHandshake, type Handshake } from './handshake.js';
 import type { PathMatcher } from './paths.js';
 import { WebSocketSession } from './session.js';
 import { handshakeProblem, type Upgrader } from './upgrader.js';
 
-/**
- * Takes an upgrade request from the listener. The server refuses on its own, before any
- * worker is bothered: a non-WebSocket upgrade or broken handshake (400), a bad Host (400), an
- * Origin not allowed (403), a path that takes no WebSockets (404). The rest becomes a session.
- */
-export function handleUpgrade(
-  ctx: ServerContext,
-  upgrader: Upgrader,
-  paths: PathMatcher,
-  sessions: Set<WebSocketSession>,
-  req: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-): Promise<void> | undefined {
+export interface UpgradeContext {
+  ctx: ServerContext;
+  upgrader: Upgrader;
+  paths: PathMatcher;
+  sessions: Set<WebSocketSession>;
+}
+
+/** An HTTP/1.1 `Upgrade: websocket` request. */
+export function handleUpgrade(up: UpgradeContext, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> | undefined {
   socket.on('error', () => socket.destroy());
   const problem = handshakeProblem(req);
   if (problem !== undefined) return void denyUpgrade(socket, 400, problem);
+  return startSession(up, req, new UpgradeHandshake(up.upgrader, req, socket, head));
+}
+
+/** An HTTP/2 extended CONNECT (RFC 8441); other CONNECT requests are not ours to serve. */
+export function handleConnect(up: UpgradeContext, req: Http2ServerRequest, res: Http2ServerResponse): Promise<void> | undefined {
+  const handshake = new Http2ConnectHandshake(req, res, up.ctx.options.limits.maxFrameBytes);
+  if (req.headers[':protocol'] !== 'websocket') return void handshake.deny(405, 'CONNECT is only for WebSockets here');
+  if (req.headers['sec-websocket-version'] !== '13') return void handshake.deny(400, 'unsupported Sec-WebSocket-Version');
+  return startSession(up, req, handshake);
+}
+
+/**
+ * The server refuses on its own, before any worker is bothered: a bad Host (400), an Origin
+ * not allowed (403), a path that takes no WebSockets (404). The rest becomes a session.
+ */
+function startSession(up: UpgradeContext, req: IncomingMessage | Http2ServerRequest, handshake: Handshake): Promise<void> | undefined {
+  const { ctx } = up;
   const headers = headerPairs(req);
   const { options } = ctx;
-  if (!hostAllowed(headerValue(headers, 'host'), options.allowedHosts)) return void denyUpgrade(socket, 400, 'invalid Host header');
-  if (!originAllowed(headerValue(headers, 'origin'), options.allowedOrigins)) return void denyUpgrade(socket, 403, 'origin not allowed');
+  if (!hostAllowed(headerValue(headers, 'host'), options.allowedHosts)) return void handshake.deny(400, 'invalid Host header');
+  if (!originAllowed(headerValue(headers, 'origin'), options.allowedOrigins)) return void handshake.deny(403, 'origin not allowed');
   let scope;
   try {
     scope = requestScope(req, ctx.trustedProxies, headers);
   } catch (error) {
-    if (error instanceof BadRequestTarget) return void denyUpgrade(socket, 400, 'bad request target');
+    if (error instanceof BadRequestTarget) return void handshake.deny(400, 'bad request target');
     throw error;
   }
-  if (!paths.matches(scope.path)) return void denyUpgrade(socket, 404, 'no WebSocket endpoint at this path');
+  if (!up.paths.matches(scope.path)) return void handshake.deny(404, 'no WebSocket endpoint at this path');
   const subprotocols = (headerValue(headers, 'sec-websocket-protocol') ?? '')
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean);
-  const session = new WebSocketSession(ctx, upgrader, req, socket, head, scope, subprotocols, ctx.channelFor(scope.path, 'websocket'));
-  sessions.add(session);
-  return session.run().finally(() => sessions.delete(session));
+  const session = new WebSocketSession(ctx, handshake, scope, subprotocols, ctx.channelFor(scope.path, 'websocket'));
+  up.sessions.add(session);
+  return session.run().finally(() => up.sessions.delete(session));
 }

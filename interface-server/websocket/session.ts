@@ -1,12 +1,9 @@
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import { encodedSize, parseWorkerToServer, type WireMessage } from '../../schemas/index.js';
 import type { ServerContext } from '../context.js';
 import { logFailure, outcomeOf, ProtocolViolation, WorkerTimeout } from '../failures.js';
 import type { RequestScope } from '../http/scope.js';
-import { denyUpgrade } from './deny.js';
-import type { Upgrader } from './upgrader.js';
+import type { Handshake } from './handshake.js';
 
 type Phase = 'connecting' | 'open' | 'closing' | 'closed';
 
@@ -42,10 +39,7 @@ export class WebSocketSession {
 
   constructor(
     private readonly ctx: ServerContext,
-    private readonly upgrader: Upgrader,
-    private readonly req: IncomingMessage,
-    private readonly socket: Duplex,
-    private readonly head: Buffer,
+    private readonly handshake: Handshake,
     private readonly scope: RequestScope,
     private readonly subprotocols: string[],
     private readonly target: string,
@@ -53,7 +47,7 @@ export class WebSocketSession {
 
   async run(): Promise<void> {
     const { layer } = this.ctx;
-    this.socket.once('close', this.onSocketGone);
+    this.handshake.onGone(this.onSocketGone);
     try {
       this.reply = await layer.newChannel('ws');
       this.enqueue({ type: 'websocket.connect', ...this.scope, scheme: this.scope.scheme === 'https' ? 'wss' : 'ws', subprotocols: this.subprotocols });
@@ -73,16 +67,16 @@ export class WebSocketSession {
       if (!this.stop.signal.aborted) this.fail(error);
     } finally {
       clearTimeout(this.timer);
-      this.socket.off('close', this.onSocketGone);
+      this.handshake.offGone(this.onSocketGone);
       if (this.reply !== '') layer.releaseChannel(this.reply);
-      if (this.phase === 'connecting') denyUpgrade(this.socket, 503, 'service unavailable, try again later');
+      if (this.phase === 'connecting') this.handshake.deny(503, 'service unavailable, try again later');
     }
   }
 
   /** Server shutdown: close with 1001, or refuse a handshake still in progress. */
   shutdown(): void {
     if (this.phase === 'open') this.ws?.close(1001, 'server shutting down');
-    else if (this.phase === 'connecting') this.finish(() => denyUpgrade(this.socket, 503, 'server shutting down'));
+    else if (this.phase === 'connecting') this.finish(() => this.handshake.deny(503, 'server shutting down'));
   }
 
   /** One round of keep-alive: drop the connection if the last ping went unanswered. */
@@ -115,11 +109,11 @@ export class WebSocketSession {
           this.onClientClose(1006, ''); // accepted too late: the consumer still hears the client left
           return;
         }
-        this.upgrader.complete(this.req, this.socket, this.head, message, (ws) => this.opened(ws));
+        this.handshake.accept(message, (ws) => this.opened(ws));
         return;
       case 'websocket.close':
         if (this.phase === 'connecting') {
-          this.finish(() => denyUpgrade(this.socket, message.status ?? 403, message.body ?? '', message.headers ?? []));
+          this.finish(() => this.handshake.deny(message.status ?? 403, message.body ?? '', message.headers ?? []));
         } else if (this.phase === 'open') {
           this.phase = 'closing';
           this.ws?.close(message.code, message.reason);
@@ -159,7 +153,7 @@ export class WebSocketSession {
     }
     if (this.phase === 'connecting') {
       // The connect event ended with neither accept nor close: the handshake is refused.
-      this.finish(() => denyUpgrade(this.socket, 403, 'WebSocket refused by the application'));
+      this.finish(() => this.handshake.deny(403, 'WebSocket refused by the application'));
       return;
     }
     if (this.disconnectQueued && this.queue.length === 0) {
@@ -250,7 +244,7 @@ export class WebSocketSession {
     logFailure(this.ctx.logger, error, { channel: this.target, reply_channel: this.reply, path: this.scope.path });
     const outcome = outcomeOf(error);
     if (this.phase === 'connecting') {
-      this.finish(() => denyUpgrade(this.socket, outcome.status, outcome.reason));
+      this.finish(() => this.handshake.deny(outcome.status, outcome.reason));
       return;
     }
     if (this.phase === 'closing' && this.disconnectQueued) {
