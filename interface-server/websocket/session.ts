@@ -169,7 +169,7 @@ export class WebSocketSession {
     ws.on('pong', () => (this.answeredPing = true));
     ws.on('error', () => {}); // the 'close' that follows says how it ended
     ws.once('close', (code: number, reason: Buffer) => this.onClientClose(code, reason.toString()));
-    this.ctx.logger.debug({ path: this.scope.path, reply_channel: this.reply }, 'websocket open');
+    this.ctx.logger.debug({ path: this.scope.path, http_version: this.scope.http_version, reply_channel: this.reply }, 'websocket open');
   }
 
   private onFrame(data: RawData, isBinary: boolean): void {
