@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { pino, type Logger } from 'pino';
 
-/** Flags every command shares, each with the environment variable that stands in for it. */
+/**
+ * The commands' flags. Each has an environment variable that stands in for it (commander's
+ * `Option.env`), parsed and checked the same way, so `PORT=abc` fails like `--port abc`.
+ */
 export interface CommonFlags {
   redis: string;
   prefix: string;
@@ -24,40 +27,53 @@ export interface WorkerFlags {
   drainTimeout: number;
 }
 
-const env = process.env;
-
-export function integer(name: string): (value: string) => number {
+function whole(min: number): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number, got "${value}"`);
+    if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number ≥ ${min}`);
     return n;
   };
 }
 
+function flag(flags: string, description: string, env: string, defaultValue?: string | number, parse?: (value: string) => number): Option {
+  const option = new Option(flags, description).env(env);
+  if (parse) option.argParser(parse);
+  if (defaultValue !== undefined) option.default(defaultValue);
+  return option;
+}
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
 export function addLayerFlags(command: Command, redis: boolean): Command {
   if (redis) {
     command
-      .option('--redis <url>', 'Redis URL (env REDIS_URL)', env.REDIS_URL ?? 'redis://127.0.0.1:6379')
-      .option('--prefix <prefix>', 'key prefix of the channel layer (env SWITCHYARD_PREFIX)', env.SWITCHYARD_PREFIX ?? 'switchyard');
+      .addOption(flag('--redis <url>', 'Redis URL', 'REDIS_URL', 'redis://127.0.0.1:6379'))
+      .addOption(flag('--prefix <prefix>', 'key prefix of the channel layer', 'SWITCHYARD_PREFIX', 'switchyard'));
   }
-  return command.option('--log-level <level>', 'trace, debug, info, warn, error (env SWITCHYARD_LOG_LEVEL)', env.SWITCHYARD_LOG_LEVEL ?? 'info');
+  return command.addOption(flag('--log-level <level>', 'log level', 'SWITCHYARD_LOG_LEVEL', 'info').choices(LOG_LEVELS));
 }
 
 export function addServerFlags(command: Command): Command {
   return command
-    .option('--host <host>', 'address to listen on (env HOST)', env.HOST ?? '127.0.0.1')
-    .option('-p, --port <port>', 'port to listen on (env PORT)', integer('--port'), Number(env.PORT ?? 8000))
-    .option('--tls-cert <file>', 'PEM certificate: serve HTTPS with HTTP/2 (env SWITCHYARD_TLS_CERT)', env.SWITCHYARD_TLS_CERT)
-    .option('--tls-key <file>', 'PEM private key (env SWITCHYARD_TLS_KEY)', env.SWITCHYARD_TLS_KEY)
-    .option('--response-timeout <ms>', 'answer 504 when no worker starts a response in time (env SWITCHYARD_RESPONSE_TIMEOUT_MS)', integer('--response-timeout'), Number(env.SWITCHYARD_RESPONSE_TIMEOUT_MS ?? 30_000))
-    .option('--shutdown-timeout <ms>', 'time in-flight requests get on shutdown (env SWITCHYARD_SHUTDOWN_TIMEOUT_MS)', integer('--shutdown-timeout'), Number(env.SWITCHYARD_SHUTDOWN_TIMEOUT_MS ?? 10_000));
+    .addOption(flag('--host <host>', 'address to listen on', 'HOST', '127.0.0.1'))
+    .addOption(flag('-p, --port <port>', 'port to listen on', 'PORT', 8000, portNumber))
+    .addOption(flag('--tls-cert <file>', 'PEM certificate: serve HTTPS with HTTP/2', 'SWITCHYARD_TLS_CERT'))
+    .addOption(flag('--tls-key <file>', 'PEM private key', 'SWITCHYARD_TLS_KEY'))
+    .addOption(flag('--response-timeout <ms>', 'answer 504 when no worker starts a response in time', 'SWITCHYARD_RESPONSE_TIMEOUT_MS', 30_000, whole(1)))
+    .addOption(flag('--shutdown-timeout <ms>', 'time in-flight requests get on shutdown', 'SWITCHYARD_SHUTDOWN_TIMEOUT_MS', 10_000, whole(0)));
 }
 
 export function addWorkerFlags(command: Command): Command {
   return command
-    .option('-c, --concurrency <n>', 'consumers run at once (env SWITCHYARD_CONCURRENCY)', integer('--concurrency'), Number(env.SWITCHYARD_CONCURRENCY ?? 64))
-    .option('--timeout <ms>', 'longest a consumer may run (env SWITCHYARD_TIMEOUT_MS)', integer('--timeout'), Number(env.SWITCHYARD_TIMEOUT_MS ?? 30_000))
-    .option('--drain-timeout <ms>', 'on SIGTERM, time running consumers get to finish (env SWITCHYARD_DRAIN_TIMEOUT_MS)', integer('--drain-timeout'), Number(env.SWITCHYARD_DRAIN_TIMEOUT_MS ?? 30_000));
+    .addOption(flag('-c, --concurrency <n>', 'consumers run at once', 'SWITCHYARD_CONCURRENCY', 64, whole(1)))
+    .addOption(flag('--timeout <ms>', 'longest a consumer may run', 'SWITCHYARD_TIMEOUT_MS', 30_000, whole(1)))
+    .addOption(flag('--drain-timeout <ms>', 'on SIGTERM, time running consumers get to finish', 'SWITCHYARD_DRAIN_TIMEOUT_MS', 30_000, whole(0)));
+}
+
+function portNumber(value: string): number {
+  const port = whole(0)(value);
+  if (port > 65535) throw new InvalidArgumentError('expected a port number, 0-65535');
+  return port;
 }
 
 export function logger(level: string, name: string): Logger {
@@ -93,4 +109,16 @@ export function onShutdownSignal(log: Logger, stop: () => Promise<void>): void {
   };
   process.on('SIGTERM', handle);
   process.on('SIGINT', handle);
+}
+
+/** Waits for Redis before taking work, saying so while it is not there yet. */
+export async function waitForRedis(layer: { waitUntilReady(ms: number): Promise<void> }, log: Logger, url: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await layer.waitUntilReady(attempt === 0 ? 3_000 : 10_000);
+      return;
+    } catch {
+      log.warn({ redis: url }, 'waiting for Redis');
+    }
+  }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { existsSync, readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { inspectLayer } from '../channel-layer/index.js';
 import { devCommand, serveCommand, workerCommand } from './commands/run.js';
 
@@ -23,8 +23,8 @@ program.addCommand(devCommand()).addCommand(serveCommand()).addCommand(workerCom
 program
   .command('status')
   .description('show channels with their depth, groups and live processes of a Redis layer')
-  .option('--redis <url>', 'Redis URL (env REDIS_URL)', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
-  .option('--prefix <prefix>', 'key prefix of the layer (env SWITCHYARD_PREFIX)', process.env.SWITCHYARD_PREFIX ?? 'switchyard')
+  .addOption(new Option('--redis <url>', 'Redis URL').env('REDIS_URL').default('redis://127.0.0.1:6379'))
+  .addOption(new Option('--prefix <prefix>', 'key prefix of the layer').env('SWITCHYARD_PREFIX').default('switchyard'))
   .option('--json', 'print JSON for scripts')
   .action(async (options: { redis: string; prefix: string; json?: boolean }) => {
     const snapshot = await inspectLayer(options.redis, options.prefix).catch((error: Error) => {
@@ -44,5 +44,7 @@ program
 
 program.parseAsync().catch((error: Error) => {
   console.error(`switchyard: ${error.message}`);
-  process.exitCode = 1;
+  // Whatever is still open (a connection that would retry forever) must not keep a failed
+  // command alive: this is the top of the program, where exiting is its job.
+  process.exit(1);
 });

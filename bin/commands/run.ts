@@ -14,6 +14,7 @@ import {
   type CommonFlags,
   type ServerFlags,
   type WorkerFlags,
+  waitForRedis,
 } from '../options.js';
 
 function serverOptions(flags: ServerFlags, manifest?: { websocketPaths: string[]; static: { prefix: string; dir: string }[] }) {
@@ -63,12 +64,19 @@ export function serveCommand(): Command {
     const log = logger(flags.logLevel, 'switchyard');
     const manifest = file === undefined ? undefined : (await loadApp(file)).manifest();
     const layer = new RedisLayer({ url: flags.redis, prefix: flags.prefix, processName: 'server', onWarning: (line) => log.warn(line) });
-    const server = new InterfaceServer(layer, { ...serverOptions(flags, manifest), logger: log.child({ role: 'server' }) });
-    await server.listen();
-    onShutdownSignal(log, async () => {
-      await server.close();
+    try {
+      const server = new InterfaceServer(layer, { ...serverOptions(flags, manifest), logger: log.child({ role: 'server' }) });
+      // Listen even while Redis is away (requests get 503 until it is back), but give it a moment first.
+      await layer.waitUntilReady(3_000).catch(() => log.warn({ redis: flags.redis }, 'Redis not reachable yet: answering 503 until it is'));
+      await server.listen();
+      onShutdownSignal(log, async () => {
+        await server.close();
+        await layer.close();
+      });
+    } catch (error) {
       await layer.close();
-    });
+      throw error;
+    }
   });
 }
 
@@ -80,11 +88,17 @@ export function workerCommand(): Command {
     const log = logger(flags.logLevel, 'switchyard');
     const app = await loadApp(file);
     const layer = new RedisLayer({ url: flags.redis, prefix: flags.prefix, processName: 'worker', onWarning: (line) => log.warn(line) });
-    const worker = new Worker(app, layer, { ...workerOptions(flags), logger: log.child({ role: 'worker', pid: process.pid }) });
-    await worker.start();
-    onShutdownSignal(log, async () => {
-      await worker.stop();
+    try {
+      const worker = new Worker(app, layer, { ...workerOptions(flags), logger: log.child({ role: 'worker' }) });
+      await waitForRedis(layer, log, flags.redis);
+      await worker.start();
+      onShutdownSignal(log, async () => {
+        await worker.stop();
+        await layer.close();
+      });
+    } catch (error) {
       await layer.close();
-    });
+      throw error;
+    }
   });
 }

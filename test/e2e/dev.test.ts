@@ -1,0 +1,34 @@
+/**
+ * `switchyard dev`: the interface server and a worker in one process on the in-memory layer,
+ * no Redis (no REDIS_URL in its environment), serving the same quickstart flows.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QUICKSTART, killAll, startDev, type Listening } from '../helpers/processes.js';
+import { chat, chatPage, echoBody, hello, websocketEcho } from './quickstart-flows.js';
+
+describe('switchyard dev (one process, in-memory layer)', () => {
+  let dev: Listening;
+
+  beforeAll(async () => {
+    dev = await startDev(QUICKSTART);
+  });
+
+  afterAll(async () => {
+    await killAll();
+  });
+
+  it('GET / is the chat page', () => chatPage(dev));
+
+  it('GET /hello answers 200 "hello"', () => hello(dev));
+
+  it('POST /echo streams a 200 KiB random body back byte for byte', () => echoBody(dev));
+
+  it('WebSocket /ws/echo echoes text and binary frames', () => websocketEcho(dev));
+
+  it('chat between two clients of one room, none to another room', () => chat(dev));
+
+  it('stops on SIGTERM with exit code 0', async () => {
+    expect(await dev.proc.stop()).toEqual({ code: 0, signal: null });
+    expect(dev.proc.logs.some((line) => line.msg === 'worker stopped')).toBe(true);
+  });
+});
