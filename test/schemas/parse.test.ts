@@ -66,7 +66,7 @@ describe('message parsing', () => {
 
   it('rejects unknown types and messages of the other direction', () => {
     expect(failure(() => parseWorkerToServer({ type: 'http.request' })).message).toMatch(
-      /"http.request" message: field "type": not a worker-to-server message \(expected one of: http.response.start/,
+      /"http.request" message: field "type": not a worker-to-server message \(expected one of: http.request.pull, http.response.start/,
     );
     expect(failure(() => parseServerToWorker({ type: 42 })).field).toBe('type');
     expect(failure(() => parseServerToWorker('nope')).message).toBe('invalid message: expected an object with a "type"');
