@@ -28,6 +28,8 @@ export {
 export {
   App,
   createApp,
+  fromFetch,
+  fromNode,
   Worker,
   HttpRequest,
   HeaderList,
@@ -38,6 +40,8 @@ export {
   stream,
   text,
   type AnyContext,
+  type FetchHandler,
+  type NodeHandler,
   type ChannelContext,
   type HttpContext,
   type Middleware,

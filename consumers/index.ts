@@ -14,3 +14,4 @@ export type {
   WebSocketContext,
   WebSocketMessage,
 } from './types.js';
+export { fromFetch, fromNode, type FetchHandler, type NodeHandler } from './adapters/index.js';

@@ -32,12 +32,17 @@ export class HttpRequest {
     this.client = message.client;
   }
 
+  /** The request target exactly as the client sent it: raw path and query, still percent-encoded. */
+  get target(): string {
+    const raw = Buffer.from(this.message.raw_path).toString('latin1');
+    const query = Buffer.from(this.message.query_string).toString('latin1');
+    return query ? `${raw}?${query}` : raw;
+  }
+
   /** The full URL, from the Host header (or the server address). */
   get url(): string {
     const host = this.headers.get('host') ?? (this.message.server ? `${this.message.server[0]}:${this.message.server[1]}` : 'localhost');
-    const raw = Buffer.from(this.message.raw_path).toString('latin1');
-    const query = Buffer.from(this.message.query_string).toString('latin1');
-    return `${this.scheme}://${host}${raw}${query ? `?${query}` : ''}`;
+    return `${this.scheme}://${host}${this.target}`;
   }
 
   /** The body chunk by chunk; each chunk after the first is pulled from the server when asked for. */

@@ -1,0 +1,2 @@
+export { fromFetch, type FetchHandler } from './from-fetch.js';
+export { fromNode, type NodeHandler } from './from-node.js';
