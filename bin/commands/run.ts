@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
+import type { Logger } from 'pino';
 import { MemoryLayer, RedisLayer } from '../../channel-layer/index.js';
 import { Worker } from '../../consumers/index.js';
 import { InterfaceServer } from '../../interface-server/index.js';
@@ -30,6 +31,31 @@ function serverOptions(flags: ServerFlags, manifest?: { websocketPaths: string[]
 
 function workerOptions(flags: WorkerFlags) {
   return { concurrency: flags.concurrency, timeoutMs: flags.timeout, drainTimeoutMs: flags.drainTimeout };
+}
+
+/**
+ * Opens the Redis layer and runs `start` on it. If starting fails, the layer is closed (its
+ * connections would otherwise keep a failed process alive); once started, the first SIGTERM
+ * or SIGINT runs the returned stop, then closes the layer.
+ */
+async function onRedis(
+  flags: CommonFlags,
+  processName: string,
+  log: Logger,
+  start: (layer: RedisLayer) => Promise<() => Promise<void>>,
+): Promise<void> {
+  const layer = new RedisLayer({ url: flags.redis, prefix: flags.prefix, processName, onWarning: (line) => log.warn(line) });
+  let stop: () => Promise<void>;
+  try {
+    stop = await start(layer);
+  } catch (error) {
+    await layer.close();
+    throw error;
+  }
+  onShutdownSignal(log, async () => {
+    await stop();
+    await layer.close();
+  });
 }
 
 /** `switchyard dev APP`: server and worker in one process on the in-memory layer. */
@@ -63,20 +89,13 @@ export function serveCommand(): Command {
   return command.action(async (file: string | undefined, flags: CommonFlags & ServerFlags) => {
     const log = logger(flags.logLevel, 'switchyard');
     const manifest = file === undefined ? undefined : (await loadApp(file)).manifest();
-    const layer = new RedisLayer({ url: flags.redis, prefix: flags.prefix, processName: 'server', onWarning: (line) => log.warn(line) });
-    try {
+    await onRedis(flags, 'server', log, async (layer) => {
       const server = new InterfaceServer(layer, { ...serverOptions(flags, manifest), logger: log.child({ role: 'server' }) });
       // Listen even while Redis is away (requests get 503 until it is back), but give it a moment first.
       await layer.waitUntilReady(3_000).catch(() => log.warn({ redis: flags.redis }, 'Redis not reachable yet: answering 503 until it is'));
       await server.listen();
-      onShutdownSignal(log, async () => {
-        await server.close();
-        await layer.close();
-      });
-    } catch (error) {
-      await layer.close();
-      throw error;
-    }
+      return () => server.close();
+    });
   });
 }
 
@@ -87,18 +106,11 @@ export function workerCommand(): Command {
   return command.action(async (file: string, flags: CommonFlags & WorkerFlags) => {
     const log = logger(flags.logLevel, 'switchyard');
     const app = await loadApp(file);
-    const layer = new RedisLayer({ url: flags.redis, prefix: flags.prefix, processName: 'worker', onWarning: (line) => log.warn(line) });
-    try {
+    await onRedis(flags, 'worker', log, async (layer) => {
       const worker = new Worker(app, layer, { ...workerOptions(flags), logger: log.child({ role: 'worker' }) });
       await waitForRedis(layer, log, flags.redis);
       await worker.start();
-      onShutdownSignal(log, async () => {
-        await worker.stop();
-        await layer.close();
-      });
-    } catch (error) {
-      await layer.close();
-      throw error;
-    }
+      return () => worker.stop();
+    });
   });
 }
