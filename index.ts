@@ -28,6 +28,8 @@ export {
 export {
   App,
   createApp,
+  DurableAdmin,
+  durableSender,
   fromFetch,
   fromNode,
   Worker,
@@ -40,6 +42,9 @@ export {
   stream,
   text,
   type AnyContext,
+  type DeadLetter,
+  type DurableOptionsInput,
+  type SendOptions,
   type FetchHandler,
   type NodeHandler,
   type ChannelContext,

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { inspectLayer } from '../channel-layer/index.js';
+import { DurableAdmin, type DurableCounts } from '../consumers/index.js';
 import { devCommand, serveCommand, workerCommand } from './commands/run.js';
 
 /** The package's version, from source (bin/) and from the build (dist/bin/) alike. */
@@ -22,14 +23,22 @@ program.addCommand(devCommand()).addCommand(serveCommand()).addCommand(workerCom
 
 program
   .command('status')
-  .description('show channels with their depth, groups and live processes of a Redis layer')
+  .description('show channels with their depth, groups, live processes and durable queues')
   .addOption(new Option('--redis <url>', 'Redis URL').env('REDIS_URL').default('redis://127.0.0.1:6379'))
   .addOption(new Option('--prefix <prefix>', 'key prefix of the layer').env('SWITCHYARD_PREFIX').default('switchyard'))
   .option('--json', 'print JSON for scripts')
   .action(async (options: { redis: string; prefix: string; json?: boolean }) => {
-    const snapshot = await inspectLayer(options.redis, options.prefix).catch((error: Error) => {
+    const layer = await inspectLayer(options.redis, options.prefix).catch((error: Error) => {
       throw new InvalidArgumentError(`cannot read ${options.redis}: ${error.message}`);
     });
+    const admin = new DurableAdmin({ url: options.redis, prefix: options.prefix });
+    const durable: { channel: string; counts: DurableCounts }[] = [];
+    try {
+      for (const channel of await admin.channels()) durable.push({ channel, counts: await admin.counts(channel) });
+    } finally {
+      await admin.close();
+    }
+    const snapshot = { ...layer, durable };
     if (options.json) {
       console.log(JSON.stringify(snapshot, null, 2));
       return;
@@ -40,6 +49,11 @@ program
     for (const { group, members } of snapshot.groups) console.log(`  ${group.padEnd(60)} ${members}`);
     console.log(`processes (${snapshot.processes.length})`);
     for (const { inbox, lastSeenMs } of snapshot.processes) console.log(`  ${inbox.padEnd(60)} seen ${(lastSeenMs / 1000).toFixed(1)} s ago`);
+    console.log(`durable channels (${durable.length})             waiting  active delayed completed  failed`);
+    for (const { channel, counts: c } of durable) {
+      const cells = [c.waiting, c.active, c.delayed, c.completed, c.failed].map((n) => String(n).padStart(8)).join('');
+      console.log(`  ${channel.padEnd(32)}${cells}`);
+    }
   });
 
 program.parseAsync().catch((error: Error) => {

@@ -1,5 +1,6 @@
 import type { ZodType } from 'zod';
 import { compilePathPattern, type PathPattern, type WireMessage } from '../schemas/index.js';
+import { parseDurableOptions, type DurableOptions, type DurableOptionsInput } from './durable/options.js';
 import type { ChannelHandler, HttpHandler, Middleware, WebSocketConsumer } from './types.js';
 
 interface HttpRoute {
@@ -21,6 +22,8 @@ export interface ChannelConsumer {
   handler: ChannelHandler;
   /** Messages are checked against this before the handler sees them. */
   schema?: ZodType | undefined;
+  /** Set for durable channels: backed by a BullMQ queue, at least once, with retries. */
+  durable?: DurableOptions | undefined;
 }
 
 /** What the interface server reads from an app, without running any consumer. */
@@ -28,6 +31,7 @@ export interface AppManifest {
   websocketPaths: string[];
   static: { prefix: string; dir: string }[];
   channels: string[];
+  durableChannels: string[];
 }
 
 /**
@@ -84,11 +88,20 @@ export class App {
     return this;
   }
 
-  /** A consumer for messages sent to a named channel (`ctx.send('thumbnails', …)` from anywhere). */
-  channel<M extends WireMessage = WireMessage>(name: string, handler: ChannelHandler<M>, options: { schema?: ZodType<M> } = {}): this {
+  /**
+   * A consumer for messages sent to a named channel (`ctx.send('thumbnails', …)` from anywhere).
+   * `durable` makes it a durable channel: at least once, retried with backoff, delays, a
+   * dead-letter set (see DurableOptions); without it, at most once like the real-time path.
+   */
+  channel<M extends WireMessage = WireMessage>(
+    name: string,
+    handler: ChannelHandler<M>,
+    options: { schema?: ZodType<M>; durable?: true | DurableOptionsInput } = {},
+  ): this {
     if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name)) throw new TypeError(`invalid channel name ${JSON.stringify(name)}`);
     if (this.channels.has(name)) throw new TypeError(`channel "${name}" already has a consumer`);
-    this.channels.set(name, { name, handler: handler as ChannelHandler, schema: options.schema });
+    const durable = options.durable === undefined ? undefined : parseDurableOptions(name, options.durable);
+    this.channels.set(name, { name, handler: handler as ChannelHandler, schema: options.schema, durable });
     return this;
   }
 
@@ -119,6 +132,7 @@ export class App {
       websocketPaths: this.websocketRoutes.map((route) => route.pattern.source),
       static: [...this.staticFolders],
       channels: [...this.channels.keys()],
+      durableChannels: [...this.channels.values()].filter((c) => c.durable !== undefined).map((c) => c.name),
     };
   }
 

@@ -15,3 +15,13 @@ export type {
   WebSocketMessage,
 } from './types.js';
 export { fromFetch, fromNode, type FetchHandler, type NodeHandler } from './adapters/index.js';
+export {
+  DurableAdmin,
+  DurableSender,
+  durableSender,
+  type DeadLetter,
+  type DurableConfig,
+  type DurableCounts,
+  type DurableOptionsInput,
+  type SendOptions,
+} from './durable/index.js';

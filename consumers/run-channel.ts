@@ -21,7 +21,7 @@ export async function runChannel(runtime: Runtime, channel: ChannelConsumer, raw
       signal: deadline.signal,
       log: runtime.logger.child({ consumer }),
       locals: {},
-      send: (target, next) => runtime.layer.send(target, next),
+      send: (target, next, options) => runtime.send(target, next, options),
       groupSend: (group, next) => runtime.layer.groupSend(group, next),
     };
     await raceSignal(

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { ChannelLayer } from '../channel-layer/index.js';
+import type { WireMessage } from '../schemas/index.js';
 import type { App } from './app.js';
+import type { SendOptions } from './durable/options.js';
 
 /** What every consumer runner of one worker shares. */
 export interface Runtime {
@@ -9,6 +11,8 @@ export interface Runtime {
   logger: Logger;
   /** How long one consumer may run before it is failed (500 / close 1011). */
   timeoutMs: number;
+  /** `ctx.send`: a durable channel's queue, or the layer. */
+  send(channel: string, message: WireMessage, options?: SendOptions): Promise<void>;
 }
 
 /** A consumer ran out of time. */

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { WireMessage } from '../schemas/index.js';
+import type { SendOptions } from './durable/options.js';
 import type { HeaderList } from './http/headers.js';
 import type { HttpRequest } from './http/request.js';
 import type { ResponseLike } from './http/response.js';
@@ -13,8 +14,11 @@ interface BaseContext {
   readonly log: Logger;
   /** Free-form values middleware hands to consumers (`ctx.locals.user`). */
   locals: Record<string, unknown>;
-  /** Sends `message` to a named channel (another consumer, a durable channel). */
-  send(channel: string, message: WireMessage): Promise<void>;
+  /**
+   * Sends `message` to a named channel (another consumer, a durable channel). Options apply to
+   * durable channels: `delayMs` (send later), `jobId` (idempotent: enqueued once per id).
+   */
+  send(channel: string, message: WireMessage, options?: SendOptions): Promise<void>;
   groupSend(group: string, message: WireMessage): Promise<void>;
 }
 
@@ -54,7 +58,7 @@ export interface WebSocketContext<State extends Record<string, unknown> = Record
   /** A frame to the client (text or bytes) … */
   send(data: string | Uint8Array): Promise<void>;
   /** … or, with two arguments, a message to a named channel. */
-  send(channel: string, message: WireMessage): Promise<void>;
+  send(channel: string, message: WireMessage, options?: SendOptions): Promise<void>;
   close(code?: number, reason?: string): Promise<void>;
   groupAdd(group: string): Promise<void>;
   groupDiscard(group: string): Promise<void>;

@@ -2,7 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
 import { LayerClosed, LayerUnavailable, type ChannelLayer, type Delivery } from '../channel-layer/index.js';
+import type { WireMessage } from '../schemas/index.js';
 import type { App } from './app.js';
+import { DurableRunner } from './durable/runner.js';
+import { DurableSender } from './durable/sender.js';
+import type { SendOptions } from './durable/options.js';
 import { runHttp } from './http/run-http.js';
 import { runChannel } from './run-channel.js';
 import type { Runtime } from './runtime.js';
@@ -19,6 +23,8 @@ export const workerOptions = z.object({
   httpChannels: z.array(z.string()).default(['http.request']),
   websocketChannels: z.array(z.string()).default(['websocket']),
   logger: z.custom<Logger>((value) => typeof value === 'object' && value !== null && 'child' in value).optional(),
+  /** Redis for durable channels (BullMQ). Without it they run as ordinary, at-most-once channels. */
+  durable: z.object({ url: z.string(), prefix: z.string() }).optional(),
 });
 
 export type WorkerOptions = z.infer<typeof workerOptions>;
@@ -35,6 +41,8 @@ export class Worker {
   private readonly running = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
+  private readonly sender: DurableSender | undefined;
+  private readonly durableRunner: DurableRunner | undefined;
   private roomFreed: (() => void) | undefined;
   private handled = 0;
 
@@ -46,11 +54,22 @@ export class Worker {
     }
     this.options = parsed.data;
     const logger = this.options.logger ?? pino({ name: 'switchyard-worker' });
-    this.runtime = { app, layer, logger, timeoutMs: this.options.timeoutMs };
+    const durable = [...app.channels.values()].filter((c) => c.durable !== undefined);
+    const config = this.options.durable;
+    if (durable.length > 0 && config === undefined) {
+      logger.warn({ channels: durable.map((c) => c.name) }, 'no Redis for durable channels: they run as ordinary channels (at most once, no retries)');
+    }
+    if (durable.length > 0 && config !== undefined) {
+      this.sender = new DurableSender(config, new Map(durable.map((c) => [c.name, c.durable!])));
+    }
+    this.runtime = { app, layer, logger, timeoutMs: this.options.timeoutMs, send: (channel, message, options) => this.send(channel, message, options) };
+    if (this.sender !== undefined && config !== undefined) {
+      this.durableRunner = new DurableRunner(this.runtime, config, durable.map((consumer) => ({ consumer, options: consumer.durable! })));
+    }
     this.channels = [
       ...(app.httpRoutes.length > 0 ? this.options.httpChannels : []),
       ...(app.websocketRoutes.length > 0 ? this.options.websocketChannels : []),
-      ...app.channels.keys(),
+      ...[...app.channels.values()].filter((c) => this.sender === undefined || c.durable === undefined).map((c) => c.name),
     ];
   }
 
@@ -62,7 +81,9 @@ export class Worker {
   /** Runs the startup hooks, then starts taking messages. */
   async start(): Promise<void> {
     for (const hook of this.runtime.app.startupHooks) await hook();
+    this.durableRunner?.start();
     if (this.channels.length === 0) {
+      if (this.durableRunner !== undefined) return;
       this.runtime.logger.warn('the app has no routes or channels: this worker has nothing to do');
       return;
     }
@@ -79,13 +100,27 @@ export class Worker {
     this.stopping.abort();
     this.roomFreed?.();
     await this.loop;
-    const drained = Promise.allSettled([...this.running]);
+    const drained = Promise.allSettled([...this.running, this.durableRunner?.stop()]);
     const late = await Promise.race([drained.then(() => false), sleep(this.options.drainTimeoutMs, true)]);
     if (late) this.runtime.logger.warn({ running: this.running.size }, 'drain deadline passed with consumers still running');
     for (const hook of this.runtime.app.shutdownHooks) {
       await Promise.resolve(hook()).catch((error: unknown) => this.runtime.logger.error({ err: error }, 'a shutdown hook failed'));
     }
+    await this.sender?.close();
     this.runtime.logger.info({ handled: this.handled }, 'worker stopped');
+  }
+
+  /**
+   * `ctx.send`: durable channels go to their queue; without Redis for them, a delayed send to
+   * one waits here (at most once).
+   */
+  private async send(channel: string, message: WireMessage, options: SendOptions = {}): Promise<void> {
+    if (this.sender?.has(channel)) {
+      await this.sender.send(channel, message, options);
+      return;
+    }
+    if (options.delayMs) setTimeout(() => void this.runtime.layer.send(channel, message).catch(() => {}), options.delayMs).unref();
+    else await this.runtime.layer.send(channel, message);
   }
 
   private async take(): Promise<void> {

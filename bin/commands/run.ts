@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { MemoryLayer, RedisLayer } from '../../channel-layer/index.js';
 import { Worker } from '../../consumers/index.js';
@@ -64,11 +64,13 @@ export function devCommand(): Command {
     .description('run APP for development: interface server and worker in one process, in-memory layer, no Redis')
     .argument('<app>', 'module exporting the app (.ts or .js)');
   addServerFlags(addWorkerFlags(addLayerFlags(command, false)));
-  return command.action(async (file: string, flags: CommonFlags & ServerFlags & WorkerFlags) => {
+  command.addOption(new Option('--redis <url>', 'Redis for durable channels only (optional: without it they run at most once)').env('REDIS_URL'));
+  return command.action(async (file: string, flags: CommonFlags & ServerFlags & WorkerFlags & { redis?: string }) => {
     const log = logger(flags.logLevel, 'switchyard');
     const app = await loadApp(file);
     const layer = new MemoryLayer({ processName: 'dev' });
-    const worker = new Worker(app, layer, { ...workerOptions(flags), logger: log.child({ role: 'worker' }) });
+    const durable = flags.redis === undefined ? undefined : { url: flags.redis, prefix: 'switchyard-dev' };
+    const worker = new Worker(app, layer, { ...workerOptions(flags), durable, logger: log.child({ role: 'worker' }) });
     const server = new InterfaceServer(layer, { ...serverOptions(flags, app.manifest()), logger: log.child({ role: 'server' }) });
     await worker.start();
     await server.listen();
@@ -107,7 +109,8 @@ export function workerCommand(): Command {
     const log = logger(flags.logLevel, 'switchyard');
     const app = await loadApp(file);
     await onRedis(flags, 'worker', log, async (layer) => {
-      const worker = new Worker(app, layer, { ...workerOptions(flags), logger: log.child({ role: 'worker' }) });
+      const durable = { url: flags.redis, prefix: flags.prefix };
+      const worker = new Worker(app, layer, { ...workerOptions(flags), durable, logger: log.child({ role: 'worker' }) });
       await waitForRedis(layer, log, flags.redis);
       await worker.start();
       return () => worker.stop();

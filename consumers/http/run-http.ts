@@ -93,7 +93,7 @@ function httpContext(
     signal,
     log: runtime.logger.child({ consumer }),
     locals: {},
-    send: (channel, message) => layer.send(channel, message),
+    send: (channel, message, options) => runtime.send(channel, message, options),
     groupSend: (group, message) => layer.groupSend(group, message),
     earlyHints: (links) => io.send({ type: 'http.response.early_hints', links }),
     push: (path, headers = []) => io.send({ type: 'http.response.push', path, headers }),

@@ -1,4 +1,5 @@
 import { connectionEvent, parseServerToWorker, type Headers, type WebsocketConnect, type WireMessage } from '../../schemas/index.js';
+import type { SendOptions } from '../durable/options.js';
 import { HeaderList } from '../http/headers.js';
 import { compose } from '../middleware.js';
 import { consumerDeadline, raceSignal, type Runtime } from '../runtime.js';
@@ -142,8 +143,8 @@ function websocketContext(
       note.deny();
       return toClient({ type: 'websocket.close', code: 1000, status, ...(body === undefined ? {} : { body: typeof body === 'string' ? Buffer.from(body) : body }), ...(headers ? { headers } : {}) });
     },
-    send(target: string | Uint8Array, message?: WireMessage): Promise<void> {
-      if (message !== undefined) return layer.send(target as string, message);
+    send(target: string | Uint8Array, message?: WireMessage, options?: SendOptions): Promise<void> {
+      if (message !== undefined) return runtime.send(target as string, message, options);
       return toClient(typeof target === 'string' ? { type: 'websocket.send', text: target } : { type: 'websocket.send', bytes: target });
     },
     close(code = 1000, reason = '') {

@@ -1,0 +1,26 @@
+import type { WireMessage } from '../../schemas/index.js';
+
+/**
+ * BullMQ stores job data as JSON. Messages may carry bytes (a Uint8Array would become an
+ * object of numbered keys), so bytes travel as `{ "$bytes": "<base64>" }` and come back as
+ * Buffers; everything else stays readable JSON for dashboards (bull-board).
+ */
+export function toJobData(message: WireMessage): Record<string, unknown> {
+  const json = JSON.stringify(message, (_key, value: unknown) => {
+    if (value instanceof Uint8Array) return { $bytes: Buffer.from(value).toString('base64') };
+    if (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {
+      return { $bytes: Buffer.from((value as { data: number[] }).data).toString('base64') }; // a Buffer's own toJSON ran first
+    }
+    return value;
+  });
+  return JSON.parse(json) as Record<string, unknown>;
+}
+
+export function fromJobData(data: unknown): WireMessage {
+  return JSON.parse(JSON.stringify(data), (_key, value: unknown) => {
+    if (typeof value === 'object' && value !== null && typeof (value as { $bytes?: unknown }).$bytes === 'string' && Object.keys(value).length === 1) {
+      return Buffer.from((value as { $bytes: string }).$bytes, 'base64');
+    }
+    return value;
+  }) as WireMessage;
+}

@@ -1,0 +1,60 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { LayerUnavailable } from '../../channel-layer/index.js';
+import type { WireMessage } from '../../schemas/index.js';
+import { queuePrefix, senderConnection, type DurableConfig } from './connection.js';
+import { toJobData } from './job-data.js';
+import { jobOptions, type DurableOptions, type SendOptions } from './options.js';
+
+/**
+ * Enqueues messages on durable channels (one BullMQ queue each, named after the channel), with
+ * the channel's retry settings. Used by `ctx.send` in workers and by `durableSender()` from
+ * anywhere else.
+ */
+export class DurableSender {
+  private readonly queues = new Map<string, Queue>();
+  private readonly redis: Redis;
+
+  constructor(
+    private readonly config: DurableConfig,
+    private readonly channels: ReadonlyMap<string, DurableOptions>,
+  ) {
+    this.redis = senderConnection(config);
+  }
+
+  has(channel: string): boolean {
+    return this.channels.has(channel);
+  }
+
+  /** Resolves with the job's id once the job is stored in Redis. */
+  async send(channel: string, message: WireMessage, options: SendOptions = {}): Promise<string> {
+    const queue = this.queue(channel);
+    try {
+      const job = await queue.add(message.type, toJobData(message), {
+        ...(options.delayMs ? { delay: options.delayMs } : {}),
+        ...(options.jobId !== undefined ? { jobId: options.jobId } : {}),
+      });
+      return job.id!;
+    } catch (error) {
+      if (this.redis.status !== 'ready') throw new LayerUnavailable(`cannot enqueue on durable channel "${channel}": ${(error as Error).message}`, { cause: error });
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    this.redis.disconnect();
+  }
+
+  private queue(channel: string): Queue {
+    const options = this.channels.get(channel);
+    if (options === undefined) throw new TypeError(`"${channel}" is not a durable channel of this app`);
+    let queue = this.queues.get(channel);
+    if (queue === undefined) {
+      queue = new Queue(channel, { connection: this.redis, prefix: queuePrefix(this.config), defaultJobOptions: jobOptions(options) });
+      queue.on('error', () => {}); // surfaced by add()
+      this.queues.set(channel, queue);
+    }
+    return queue;
+  }
+}
