@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * An AbortController that aborts when any parent signal does, and detaches from its parents
  * on `dispose()`. Used instead of `AbortSignal.any`, which stays linked to a long-lived parent
@@ -34,4 +36,10 @@ export class LinkedAbort {
   dispose(): void {
     for (const parent of this.parents) parent.removeEventListener('abort', this.onParentAbort);
   }
+}
+
+/** A controller whose signal may have any number of listeners (one per pending receive). */
+export function unlimited(controller: AbortController): AbortController {
+  setMaxListeners(0, controller.signal);
+  return controller;
 }

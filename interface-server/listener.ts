@@ -50,6 +50,9 @@ export class Listener {
     private readonly options: ListenerOptions,
     handlers: ListenerHandlers,
   ) {
+    // Node's HTTP server turns Nagle's algorithm off only on sockets it accepts itself; these
+    // come from the front server, which does it (noDelay) — else a response written in two
+    // pieces waits ~40 ms for the client's delayed ACK.
     this.h1 = http.createServer(
       {
         maxHeaderSize: options.maxHeaderBytes,
@@ -77,7 +80,7 @@ export class Listener {
     this.h2.setTimeout(options.idleTimeoutMs);
     if (options.tls) {
       // TLS: ALPN picks the protocol, and the decrypted socket goes to the same two servers.
-      const secure = tls.createServer({ ...options.tls, ALPNProtocols: ['h2', 'http/1.1'], handshakeTimeout: options.headersTimeoutMs });
+      const secure = tls.createServer({ ...options.tls, ALPNProtocols: ['h2', 'http/1.1'], handshakeTimeout: options.headersTimeoutMs, noDelay: true });
       secure.on('secureConnection', (socket: tls.TLSSocket) => {
         this.track(socket);
         (socket.alpnProtocol === 'h2' ? this.h2 : this.h1).emit('connection', socket);
@@ -85,7 +88,7 @@ export class Listener {
       secure.on('tlsClientError', (_error, socket) => socket.destroy());
       this.front = secure;
     } else {
-      this.front = net.createServer((socket) => this.sniff(socket));
+      this.front = net.createServer({ noDelay: true }, (socket) => this.sniff(socket));
     }
   }
 

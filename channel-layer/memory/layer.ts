@@ -2,7 +2,7 @@ import { decodeEnvelope, encodeEnvelope } from '../../schemas/index.js';
 import type { ChannelLayer, Delivery, ReceiveOptions, WireMessage } from '../contract.js';
 import { ChannelFull, InvalidName, LayerClosed } from '../errors.js';
 import { assertChannelName, assertGroupName, inboxOf } from '../names.js';
-import { LinkedAbort } from '../linked-abort.js';
+import { LinkedAbort, unlimited } from '../linked-abort.js';
 import { CapacityTable, layerOptions, parseLayerOptions, type LayerOptions, type LayerOptionsInput } from '../options.js';
 import { assertMessage, normalizeMax, randomId } from '../validate.js';
 import { MemoryStore } from './store.js';
@@ -22,7 +22,8 @@ export class MemoryLayer implements ChannelLayer {
   readonly store: MemoryStore;
   private readonly capacities: CapacityTable;
   private readonly inbox: string;
-  private readonly closing = new AbortController();
+  /** Every pending receive listens to it (through LinkedAbort): no listener limit. */
+  private readonly closing = unlimited(new AbortController());
   private heartbeat: NodeJS.Timeout | undefined;
   private nextChannel = 0;
 
@@ -69,7 +70,8 @@ export class MemoryLayer implements ChannelLayer {
 
   async newChannel(hint?: string): Promise<string> {
     this.assertOpen();
-    const channel = `${this.inbox}${hint ? `${hint}.` : ''}${(this.nextChannel++).toString(36)}.${randomId()}`;
+    // The inbox is unique to this layer instance, so a counter tells its channels apart.
+    const channel = `${this.inbox}${hint ? `${hint}.` : ''}${(this.nextChannel++).toString(36)}`;
     assertChannelName(channel);
     this.store.held.add(channel);
     this.beat();

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { decodeEnvelope, encodeEnvelope, encodeGroupParts, WireFormatError } from '../../schemas/index.js';
 import type { ChannelLayer, Delivery, ReceiveOptions, WireMessage } from '../contract.js';
 import { InvalidName, LayerClosed, LayerUnavailable } from '../errors.js';
-import { LinkedAbort } from '../linked-abort.js';
+import { LinkedAbort, unlimited } from '../linked-abort.js';
 import { LocalChannels } from '../local-channels.js';
 import { assertChannelName, assertGroupName, inboxOf } from '../names.js';
 import { CapacityTable, layerOptions, parseLayerOptions, type LayerOptionsInput } from '../options.js';
@@ -56,7 +56,8 @@ export class RedisLayer implements ChannelLayer {
   private readonly idlePops: BlockingPop[] = [];
   private readonly allPops = new Set<BlockingPop>();
   private readonly receiving = new Set<Promise<unknown>>();
-  private readonly closing = new AbortController();
+  /** Every pending receive listens to it (through LinkedAbort): no listener limit. */
+  private readonly closing = unlimited(new AbortController());
   private inboxReader: Promise<void> | undefined;
   private inboxAvailable = false;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -125,7 +126,8 @@ export class RedisLayer implements ChannelLayer {
 
   async newChannel(hint?: string): Promise<string> {
     this.assertOpen();
-    const channel = `${this.inbox}${hint ? `${hint}.` : ''}${(this.nextChannel++).toString(36)}.${randomId()}`;
+    // The inbox is unique to this layer instance, so a counter tells its channels apart.
+    const channel = `${this.inbox}${hint ? `${hint}.` : ''}${(this.nextChannel++).toString(36)}`;
     assertChannelName(channel);
     this.held.add(channel);
     this.startInbox();
