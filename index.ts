@@ -43,6 +43,7 @@ export {
   text,
   type AnyContext,
   type DeadLetter,
+  type DurableCounts,
   type DurableOptionsInput,
   type SendOptions,
   type FetchHandler,

@@ -20,6 +20,9 @@ export class ConsumerTimeout extends Error {
   override readonly name = 'ConsumerTimeout';
 }
 
+/** Why a finished consumer's signal aborts. A prepared reason: `abort()` alone builds a DOMException, stack and all. */
+export const CONSUMER_DONE = new Error('the consumer finished');
+
 /**
  * An abort controller that fires after `ms` with ConsumerTimeout; `done()` clears the timer
  * and aborts, which ends whatever the consumer left listening.
@@ -31,7 +34,7 @@ export function consumerDeadline(ms: number, consumer: string): { signal: AbortS
     signal: controller.signal,
     done() {
       clearTimeout(timer);
-      controller.abort();
+      controller.abort(CONSUMER_DONE);
     },
   };
 }

@@ -28,8 +28,8 @@ export interface HttpContext extends BaseContext {
   readonly params: Record<string, string>;
   /** Middleware may answer here instead of calling `next()`. */
   response?: ResponseLike;
-  /** 103 Early Hints: `Link` header values to preload. */
-  earlyHints(links: string[]): Promise<void>;
+  /** 103 Early Hints: `Link` header values to preload, and any other hint headers. */
+  earlyHints(links: string[], headers?: [string, string][]): Promise<void>;
   /** HTTP/2 push where the client allows it, a preload hint otherwise. */
   push(path: string, headers?: [string, string][]): Promise<void>;
 }

@@ -82,10 +82,11 @@ export const httpResponsePush = z.object({
   headers: headers.default([]),
 });
 
-/** 103 Early Hints: each entry is one `Link` header value. */
+/** 103 Early Hints: each entry of `links` is one `Link` header value; `headers` are any others. */
 export const httpResponseEarlyHints = z.object({
   type: z.literal('http.response.early_hints'),
   links: z.array(z.string()).min(1),
+  headers: headers.default([]),
 });
 
 export type HttpRequest = z.infer<typeof httpRequest>;

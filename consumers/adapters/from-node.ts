@@ -37,6 +37,9 @@ async function bridge(server: http.Server, contexts: WeakMap<object, HttpContext
   server.emit('connection', serverEnd);
 
   const headers: [string, string][] = request.headers.pairs.filter(([name]) => !HOP_BY_HOP.has(name));
+  // A body without a length (chunked on HTTP/1.1, any HTTP/2 upload) is chunked here too:
+  // Node's client chunks POST, PUT and PATCH by itself, but not a DELETE or GET with a body.
+  if (request.hasBody && !request.headers.has('content-length')) headers.push(['transfer-encoding', 'chunked']);
   const outgoing = http.request({
     method: request.method,
     path: request.target,
@@ -45,8 +48,7 @@ async function bridge(server: http.Server, contexts: WeakMap<object, HttpContext
     setHost: false,
   });
   outgoing.on('information', (info) => {
-    const links = info.headers.link;
-    if (info.statusCode === 103 && links) void ctx.earlyHints(Array.isArray(links) ? links : [links]).catch(() => {});
+    if (info.statusCode === 103) void forwardEarlyHints(info.rawHeaders, ctx).catch(() => {});
   });
   const gone = (): void => void outgoing.destroy();
   request.signal.addEventListener('abort', gone, { once: true });
@@ -62,10 +64,26 @@ async function bridge(server: http.Server, contexts: WeakMap<object, HttpContext
   return respond(request.method === 'HEAD' ? null : response, { status: response.statusCode ?? 500, headers: pairs });
 }
 
+/**
+ * A 103 the app sent (`res.writeEarlyHints`), as early hints: one entry per link (Node joins
+ * several into one value; they are split again at `, <`), and the other headers with them.
+ */
+function forwardEarlyHints(rawHeaders: string[], ctx: HttpContext): Promise<void> {
+  const links: string[] = [];
+  const others: [string, string][] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    const value = rawHeaders[i + 1]!;
+    if (name === 'link') links.push(...value.split(/,\s*(?=<)/));
+    else others.push([name, value]);
+  }
+  return links.length > 0 ? ctx.earlyHints(links, others) : Promise.resolve();
+}
+
 /** The request body into the app as it arrives, with backpressure from the app's reading. */
 async function sendBody(request: HttpRequest, outgoing: http.ClientRequest): Promise<void> {
   try {
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
+    if (request.hasBody) {
       for await (const chunk of request.stream()) {
         if (!outgoing.write(chunk)) await once(outgoing, 'drain');
       }

@@ -48,6 +48,11 @@ export class ExchangeIO {
     await this.pull(0);
   }
 
+  /** `watch()` without waiting: for getters that must return at once. */
+  watchInBackground(): void {
+    if (this.channel === undefined && !this.stop.aborted) this.watch().catch(() => {});
+  }
+
   /** The next request body chunk (after the first, which came with the request). */
   async nextBodyChunk(): Promise<{ body: Uint8Array; more: boolean }> {
     await this.pull(1);

@@ -20,8 +20,7 @@ export class HttpRequest {
     private readonly message: HttpRequestMessage,
     private readonly io: ExchangeIO,
     readonly params: Record<string, string>,
-    /** Aborted when the client goes away or the consumer's time is up. */
-    readonly signal: AbortSignal,
+    private readonly abortSignal: AbortSignal,
   ) {
     this.method = message.method;
     this.path = message.path;
@@ -30,6 +29,20 @@ export class HttpRequest {
     this.scheme = message.scheme;
     this.httpVersion = message.http_version;
     this.client = message.client;
+  }
+
+  /**
+   * Aborted when the client goes away or the consumer's time is up. Asking for it is what
+   * makes the server report a disconnect (one message), so handlers that never look pay nothing.
+   */
+  get signal(): AbortSignal {
+    this.io.watchInBackground();
+    return this.abortSignal;
+  }
+
+  /** Whether the request carries a body (some of it came, or more is coming). */
+  get hasBody(): boolean {
+    return this.message.body.length > 0 || this.message.more_body;
   }
 
   /** The request target exactly as the client sent it: raw path and query, still percent-encoded. */

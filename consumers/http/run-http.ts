@@ -68,10 +68,26 @@ async function sendBody(io: ExchangeIO, response: HttpResponse, signal: AbortSig
     return;
   }
   await io.watch(); // a stream may run long: hear of a client that leaves
-  for await (const chunk of body as AsyncIterable<string | Uint8Array>) {
-    signal.throwIfAborted();
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    if (bytes.length > 0) await io.sendBody(bytes, true);
+  // A producer waiting for its next chunk (an SSE stream idling) is cancelled at once when the
+  // client leaves, not when it next yields: `cancel` for a ReadableStream (what fetch handlers
+  // such as Hono's stream helpers listen for), `return` for an async iterator.
+  const reader = body instanceof ReadableStream ? body.getReader() : undefined;
+  const iterator = reader === undefined ? (body as AsyncIterable<string | Uint8Array>)[Symbol.asyncIterator]() : undefined;
+  const stop = (): void => {
+    const stopped = reader ? reader.cancel(signal.reason) : iterator!.return?.();
+    void Promise.resolve(stopped).catch(() => {});
+  };
+  signal.addEventListener('abort', stop, { once: true });
+  try {
+    for (;;) {
+      const next = reader ? await reader.read() : await iterator!.next();
+      if (next.done) break;
+      signal.throwIfAborted();
+      const bytes = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+      if (bytes.length > 0) await io.sendBody(bytes, true);
+    }
+  } finally {
+    signal.removeEventListener('abort', stop);
   }
   await io.sendBody(EMPTY, false);
 }
@@ -90,12 +106,14 @@ function httpContext(
     consumer,
     request,
     params,
-    signal,
+    get signal() {
+      return request.signal; // registers for http.disconnect on first look
+    },
     log: runtime.logger.child({ consumer }),
     locals: {},
     send: (channel, message, options) => runtime.send(channel, message, options),
     groupSend: (group, message) => layer.groupSend(group, message),
-    earlyHints: (links) => io.send({ type: 'http.response.early_hints', links }),
+    earlyHints: (links, headers = []) => io.send({ type: 'http.response.early_hints', links, headers }),
     push: (path, headers = []) => io.send({ type: 'http.response.push', path, headers }),
   };
 }

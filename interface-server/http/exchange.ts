@@ -25,6 +25,7 @@ export interface Inbound {
 }
 
 const CLIENT_GONE = Symbol('client gone');
+const EMPTY = Buffer.alloc(0);
 
 /**
  * One HTTP request and its response, spoken as messages:
@@ -79,8 +80,7 @@ export class HttpExchange {
           this.handle(message);
           if (this.finished) break;
         }
-        // Send the head now if no body came with it: a server-sent events stream starts here.
-        if (this.state === 'streaming' && !this.wroteBody) (this.res as ServerResponse).flushHeaders?.();
+        if (this.state === 'streaming' && !this.wroteBody) this.sendHead();
       }
     } catch (error) {
       if (this.stop.signal.reason !== CLIENT_GONE) this.fail(error);
@@ -125,7 +125,7 @@ export class HttpExchange {
         return;
       case 'http.response.early_hints':
         this.expect('waiting', 'http.response.start', message.type);
-        this.earlyHints(message.links);
+        this.earlyHints(message.links, message.headers);
         return;
       case 'http.response.push':
         this.expect('waiting', 'http.response.start', message.type);
@@ -154,6 +154,18 @@ export class HttpExchange {
     this.res.writeHead(message.status, responseHeaders(message.headers, this.inbound.scope.http_version === '2'));
     this.state = 'streaming';
     this.arm(this.ctx.options.limits.responseIdleTimeoutMs, 'response stalled');
+  }
+
+  /**
+   * Sends the head now when no body came with it: a server-sent events stream starts here.
+   * On HTTP/1.x an empty write does it, as Latin-1 like any head (flushHeaders would write
+   * UTF-8 and mangle header values such as "café"); HTTP/2 and body-less answers flush.
+   */
+  private sendHead(): void {
+    const res = this.res as ServerResponse;
+    const bodyless = this.inbound.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
+    if (this.inbound.scope.http_version !== '2' && !bodyless) res.write(EMPTY);
+    else res.flushHeaders?.();
   }
 
   private body(message: HttpResponseBody): void {
@@ -204,9 +216,14 @@ export class HttpExchange {
     }
   }
 
-  private earlyHints(links: string[]): void {
+  private earlyHints(links: string[], headers: [string, string][] = []): void {
     if (this.inbound.scope.http_version === '1.0') return; // 1.0 clients do not expect 1xx
-    this.res.writeEarlyHints({ link: links });
+    try {
+      this.res.writeEarlyHints({ ...responseHeaders(headers, this.inbound.scope.http_version === '2'), link: links });
+    } catch (error) {
+      // Hints are optional: one Node refuses is dropped, the response goes on.
+      this.ctx.logger.warn({ channel: this.target, err: error }, `dropped early hints from the worker for ${this.target}: ${(error as Error).message}`);
+    }
   }
 
   /** HTTP/2 push where the client allows it; a preload hint otherwise. */
@@ -275,7 +292,9 @@ export class HttpExchange {
       const close = error instanceof BodyTooLarge && this.inbound.scope.http_version !== '2';
       sendPlain(this.res, status, reason, close ? { connection: 'close' } : {});
     } else {
-      this.res.destroy();
+      // Cut off what was started. Node corks the socket until the next tick of a write, so
+      // destroying now would drop the head and chunks already written: wait one turn.
+      setImmediate(() => this.res.destroy());
     }
   }
 }

@@ -7,6 +7,9 @@ import type { Handshake } from './handshake.js';
 
 type Phase = 'connecting' | 'open' | 'closing' | 'closed';
 
+/** Why a finished session stops reading (a prepared reason: `abort()` alone builds a DOMException). */
+const SESSION_OVER = new Error('session over');
+
 /** Message types the server itself understands; any other type reaching a connection is an app event. */
 const PROTOCOL_TYPE = /^(http|websocket|group|lifespan)\./;
 
@@ -262,6 +265,6 @@ export class WebSocketSession {
     this.phase = 'closed';
     clearTimeout(this.timer);
     last?.();
-    this.stop.abort();
+    this.stop.abort(SESSION_OVER);
   }
 }

@@ -61,14 +61,14 @@ describe('switchyard --help', () => {
     expect(help).not.toContain('--concurrency');
   });
 
-  it('switchyard dev --help lists server and worker flags, and no Redis ones', async () => {
+  it('switchyard dev --help lists server and worker flags, and Redis only for durable channels', async () => {
     const { code, stdout } = await runSwitchyard(['dev', '--help']);
     expect(code).toBe(0);
     const help = unwrap(stdout);
     expect(help).toMatch(flagWithEnv('--port', 'PORT'));
     expect(help).toMatch(flagWithEnv('--concurrency', 'SWITCHYARD_CONCURRENCY'));
-    expect(help).not.toContain('--redis');
-    expect(help).not.toContain('REDIS_URL');
+    expect(help).toMatch(/--redis <url>\s+Redis for durable channels only[^\n]*env: REDIS_URL\)/);
+    expect(help).not.toContain('--prefix');
   });
 });
 
