@@ -82,13 +82,13 @@ export class Worker {
   async start(): Promise<void> {
     for (const hook of this.runtime.app.startupHooks) await hook();
     this.durableRunner?.start();
-    if (this.channels.length === 0) {
-      if (this.durableRunner !== undefined) return;
+    const durable = this.durableRunner === undefined ? [] : [...this.runtime.app.channels.values()].filter((c) => c.durable).map((c) => c.name);
+    if (this.channels.length === 0 && durable.length === 0) {
       this.runtime.logger.warn('the app has no routes or channels: this worker has nothing to do');
       return;
     }
-    this.loop = this.take();
-    this.runtime.logger.info({ channels: this.channels, concurrency: this.options.concurrency }, 'worker started');
+    if (this.channels.length > 0) this.loop = this.take();
+    this.runtime.logger.info({ channels: this.channels, durable, concurrency: this.options.concurrency }, 'worker started');
   }
 
   /**

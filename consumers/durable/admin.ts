@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { WireMessage } from '../../schemas/index.js';
 import type { App } from '../app.js';
 import { queuePrefix, senderConnection, type DurableConfig } from './connection.js';
-import { fromJobData } from './job-data.js';
+import { bullJobId, fromJobData } from './job-data.js';
 import { DurableSender } from './sender.js';
 
 export interface DurableCounts {
@@ -50,11 +50,13 @@ export class DurableAdmin {
   }
 
   async counts(channel: string): Promise<DurableCounts> {
+    await this.connected();
     const counts = await this.queue(channel).getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
     return { waiting: counts.waiting ?? 0, active: counts.active ?? 0, delayed: counts.delayed ?? 0, completed: counts.completed ?? 0, failed: counts.failed ?? 0 };
   }
 
   async deadLetters(channel: string, { from = 0, to = 99 } = {}): Promise<DeadLetter[]> {
+    await this.connected();
     const jobs = await this.queue(channel).getFailed(from, to);
     return jobs.map((job) => ({
       id: job.id!,
@@ -66,11 +68,12 @@ export class DurableAdmin {
     }));
   }
 
-  /** Runs a dead letter again (its attempts start over). */
+  /** Runs a dead letter again, its attempts starting over. `jobId` as sent or as listed. */
   async retry(channel: string, jobId: string): Promise<void> {
-    const job = await this.queue(channel).getJob(jobId);
+    await this.connected();
+    const job = (await this.queue(channel).getJob(jobId)) ?? (await this.queue(channel).getJob(bullJobId(jobId)));
     if (job === undefined) throw new Error(`no job ${jobId} on durable channel "${channel}"`);
-    await job.retry('failed');
+    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
   }
 
   async close(): Promise<void> {

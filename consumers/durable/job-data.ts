@@ -24,3 +24,12 @@ export function fromJobData(data: unknown): WireMessage {
     return value;
   }) as WireMessage;
 }
+
+/**
+ * A job id BullMQ accepts for any id a user picks: BullMQ refuses ids with ":" (its key
+ * separator) and ids that look like integers (its own ids). Those are encoded; others pass
+ * unchanged, so they read the same in dashboards.
+ */
+export function bullJobId(id: string): string {
+  return /^\d+$/.test(id) || id.includes(':') ? `j_${Buffer.from(id).toString('base64url')}` : id;
+}

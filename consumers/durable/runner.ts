@@ -1,8 +1,9 @@
 import { UnrecoverableError, Worker as BullWorker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { WireMessage } from '../../schemas/index.js';
 import type { ChannelConsumer } from '../app.js';
 import { compose } from '../middleware.js';
-import type { Runtime } from '../runtime.js';
+import { CONSUMER_DONE, type Runtime } from '../runtime.js';
 import type { ChannelContext } from '../types.js';
 import { queuePrefix, workerConnection, type DurableConfig } from './connection.js';
 import { fromJobData } from './job-data.js';
@@ -16,6 +17,8 @@ import type { DurableOptions } from './options.js';
  */
 export class DurableRunner {
   private readonly workers: BullWorker[] = [];
+  /** BullMQ does not close connections it was handed. */
+  private readonly connections: Redis[] = [];
 
   constructor(
     private readonly runtime: Runtime,
@@ -25,8 +28,10 @@ export class DurableRunner {
 
   start(): void {
     for (const { consumer, options } of this.channels) {
+      const connection = workerConnection(this.config);
+      this.connections.push(connection);
       const worker = new BullWorker(consumer.name, (job) => this.process(consumer, job), {
-        connection: workerConnection(this.config),
+        connection,
         prefix: queuePrefix(this.config),
         concurrency: options.concurrency,
         lockDuration: options.lockDurationMs,
@@ -50,6 +55,7 @@ export class DurableRunner {
   /** Finishes the jobs in hand and takes no more. */
   async stop(): Promise<void> {
     await Promise.all(this.workers.map((worker) => worker.close()));
+    for (const connection of this.connections) connection.disconnect();
   }
 
   private async process(consumer: ChannelConsumer, job: Job): Promise<void> {
@@ -79,7 +85,7 @@ export class DurableRunner {
         await consumer.handler(message, ctx);
       });
     } finally {
-      controller.abort();
+      controller.abort(CONSUMER_DONE);
     }
   }
 }
