@@ -6,6 +6,8 @@ export type { WireMessage };
 export interface Delivery {
   channel: string;
   message: WireMessage;
+  /** The group it was sent to, when it came through `groupSend`. */
+  group?: string;
 }
 
 export interface ReceiveOptions {

@@ -4,6 +4,7 @@ import { Deque } from './deque.js';
 interface Queued {
   sentAt: number;
   message: WireMessage;
+  group: string | undefined;
 }
 
 interface Waiter {
@@ -37,7 +38,7 @@ export class LocalChannels {
   }
 
   /** Queues a message unless `capacity` unexpired ones are already there; false when full. */
-  push(channel: string, message: WireMessage, sentAt: number, capacity: number): boolean {
+  push(channel: string, message: WireMessage, sentAt: number, capacity: number, group?: string): boolean {
     let queue = this.queues.get(channel);
     if (queue === undefined) {
       queue = new Deque();
@@ -46,7 +47,7 @@ export class LocalChannels {
       this.dropExpired(queue, Date.now());
       if (queue.length >= capacity) return false;
     }
-    queue.push({ sentAt, message });
+    queue.push({ sentAt, message, group });
     this.wake(channel);
     return true;
   }
@@ -62,7 +63,8 @@ export class LocalChannels {
       if (queue === undefined) continue;
       this.dropExpired(queue, now);
       while (queue.length > 0 && deliveries.length < max) {
-        deliveries.push({ channel, message: queue.shift()!.message });
+        const { message, group } = queue.shift()!;
+        deliveries.push(group === undefined ? { channel, message } : { channel, message, group });
       }
       if (queue.length === 0) this.queues.delete(channel);
     }
@@ -107,10 +109,10 @@ export class LocalChannels {
   restore(deliveries: readonly Delivery[]): void {
     const now = Date.now();
     for (let i = deliveries.length - 1; i >= 0; i--) {
-      const { channel, message } = deliveries[i]!;
+      const { channel, message, group } = deliveries[i]!;
       let queue = this.queues.get(channel);
       if (queue === undefined) this.queues.set(channel, (queue = new Deque()));
-      queue.unshift({ sentAt: now, message });
+      queue.unshift({ sentAt: now, message, group });
     }
     for (const channel of new Set(deliveries.map((d) => d.channel))) this.wake(channel);
   }

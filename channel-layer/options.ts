@@ -10,8 +10,12 @@ const capacityRule = z.object({
 export const layerOptions = z.object({
   /** Messages not received within this many ms are dropped, never delivered late. */
   expiryMs: z.number().int().positive().default(60_000),
-  /** Unexpired messages one channel holds before `send` raises ChannelFull. */
-  capacity: z.number().int().positive().default(100),
+  /**
+   * Unexpired messages one channel holds before `send` raises ChannelFull. The shared channels
+   * (`http.request`, `websocket`) take bursts from every connection: room for a broadcast to
+   * a thousand members' consumers.
+   */
+  capacity: z.number().int().positive().default(1000),
   /** Overrides of `capacity` by channel name; the first matching rule wins. */
   channelCapacity: z.array(capacityRule).default([]),
   /** Messages one process's inbox (all its process-specific channels together) may hold. */

@@ -1,7 +1,7 @@
 import type { WireMessage } from '../schemas/index.js';
 import type { ChannelConsumer } from './app.js';
 import { compose } from './middleware.js';
-import { consumerDeadline, raceSignal, type Runtime } from './runtime.js';
+import { broadcast, consumerDeadline, raceSignal, type Runtime } from './runtime.js';
 import type { ChannelContext } from './types.js';
 
 /**
@@ -23,6 +23,7 @@ export async function runChannel(runtime: Runtime, channel: ChannelConsumer, raw
       locals: {},
       send: (target, next, options) => runtime.send(target, next, options),
       groupSend: (group, next) => runtime.layer.groupSend(group, next),
+      broadcast: (group, data) => broadcast(runtime, group, data),
     };
     await raceSignal(
       compose(runtime.app.middleware, ctx, async () => {

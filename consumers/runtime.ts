@@ -57,3 +57,8 @@ export function raceSignal<T>(work: Promise<T>, signal: AbortSignal): Promise<T>
     );
   });
 }
+
+/** `ctx.broadcast`: a `websocket.send` to a group, which the servers apply to members directly. */
+export function broadcast(runtime: Runtime, group: string, data: string | Uint8Array): Promise<void> {
+  return runtime.layer.groupSend(group, typeof data === 'string' ? { type: 'websocket.send', text: data } : { type: 'websocket.send', bytes: data });
+}

@@ -19,7 +19,13 @@ interface BaseContext {
    * durable channels: `delayMs` (send later), `jobId` (idempotent: enqueued once per id).
    */
   send(channel: string, message: WireMessage, options?: SendOptions): Promise<void>;
+  /** Delivers `message` to every member of `group`; custom types reach members' `events` handlers. */
   groupSend(group: string, message: WireMessage): Promise<void>;
+  /**
+   * Sends a frame to every WebSocket in `group`, written by the interface servers directly: no
+   * consumer runs per member, so it is the cheap way to fan out to many.
+   */
+  broadcast(group: string, data: string | Uint8Array): Promise<void>;
 }
 
 export interface HttpContext extends BaseContext {

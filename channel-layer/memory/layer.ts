@@ -110,7 +110,7 @@ export class MemoryLayer implements ChannelLayer {
     for (const channel of this.liveMembers(group)) {
       const copy = decodeEnvelope(encoded);
       if (inboxOf(channel) !== undefined && !this.store.held.has(channel)) continue;
-      this.store.channels.push(channel, copy.message, copy.sentAt, this.capacities.capacityOf(channel));
+      this.store.channels.push(channel, copy.message, copy.sentAt, this.capacities.capacityOf(channel), group);
     }
   }
 

@@ -332,16 +332,16 @@ export class RedisLayer implements ChannelLayer {
       }
       const [group, ...members] = envelope.target as string[];
       for (const member of members) {
-        if (this.deliverLocally(member, envelope.message, envelope.sentAt)) this.remember(member, group!);
+        if (this.deliverLocally(member, envelope.message, envelope.sentAt, group)) this.remember(member, group!);
         else if (!this.held.has(member)) this.redis.zrem(this.keys.group(group!), member).catch(noop);
       }
     }
   }
 
   /** Messages for released channels are dropped; a full local buffer drops the newest. */
-  private deliverLocally(channel: string, message: WireMessage, sentAt: number): boolean {
+  private deliverLocally(channel: string, message: WireMessage, sentAt: number, group?: string): boolean {
     if (!this.held.has(channel)) return false;
-    if (!this.local.push(channel, message, sentAt, this.capacities.capacityOf(channel))) this.stats.overflowed++;
+    if (!this.local.push(channel, message, sentAt, this.capacities.capacityOf(channel), group)) this.stats.overflowed++;
     return true;
   }
 

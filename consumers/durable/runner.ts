@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { WireMessage } from '../../schemas/index.js';
 import type { ChannelConsumer } from '../app.js';
 import { compose } from '../middleware.js';
-import { CONSUMER_DONE, type Runtime } from '../runtime.js';
+import { broadcast, CONSUMER_DONE, type Runtime } from '../runtime.js';
 import type { ChannelContext } from '../types.js';
 import { queuePrefix, workerConnection, type DurableConfig } from './connection.js';
 import { fromJobData } from './job-data.js';
@@ -79,6 +79,7 @@ export class DurableRunner {
       locals: { jobId: job.id, attempt: job.attemptsMade + 1 },
       send: (channel, next, options) => this.runtime.send(channel, next, options),
       groupSend: (group, next) => this.runtime.layer.groupSend(group, next),
+      broadcast: (group, data) => broadcast(this.runtime, group, data),
     };
     try {
       await compose(this.runtime.app.middleware, ctx, async () => {

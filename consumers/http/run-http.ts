@@ -1,7 +1,7 @@
 import { LinkedAbort } from '../../channel-layer/linked-abort.js';
 import { parseServerToWorker, type HttpRequest as HttpRequestMessage, type WireMessage } from '../../schemas/index.js';
 import { compose } from '../middleware.js';
-import { consumerDeadline, raceSignal, type Runtime } from '../runtime.js';
+import { broadcast, consumerDeadline, raceSignal, type Runtime } from '../runtime.js';
 import type { HttpContext } from '../types.js';
 import { ExchangeIO } from './exchange-io.js';
 import { HttpRequest } from './request.js';
@@ -113,6 +113,7 @@ function httpContext(
     locals: {},
     send: (channel, message, options) => runtime.send(channel, message, options),
     groupSend: (group, message) => layer.groupSend(group, message),
+    broadcast: (group, data) => broadcast(runtime, group, data),
     earlyHints: (links, headers = []) => io.send({ type: 'http.response.early_hints', links, headers }),
     push: (path, headers = []) => io.send({ type: 'http.response.push', path, headers }),
   };

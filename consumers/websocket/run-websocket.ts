@@ -2,7 +2,7 @@ import { connectionEvent, parseServerToWorker, type Headers, type WebsocketConne
 import type { SendOptions } from '../durable/options.js';
 import { HeaderList } from '../http/headers.js';
 import { compose } from '../middleware.js';
-import { consumerDeadline, raceSignal, type Runtime } from '../runtime.js';
+import { broadcast, consumerDeadline, raceSignal, type Runtime } from '../runtime.js';
 import type { WebSocketConsumer, WebSocketContext } from '../types.js';
 
 /**
@@ -154,6 +154,7 @@ function websocketContext(
     groupAdd: (group) => layer.groupAdd(group, reply),
     groupDiscard: (group) => layer.groupDiscard(group, reply),
     groupSend: (group, message) => layer.groupSend(group, message),
+    broadcast: (group, data) => broadcast(runtime, group, data),
   };
   return ctx;
 }

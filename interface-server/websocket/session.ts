@@ -1,4 +1,5 @@
 import type { RawData, WebSocket } from 'ws';
+import { ChannelFull } from '../../channel-layer/index.js';
 import { encodedSize, parseWorkerToServer, type WireMessage } from '../../schemas/index.js';
 import type { ServerContext } from '../context.js';
 import { logFailure, outcomeOf, ProtocolViolation, WorkerTimeout } from '../failures.js';
@@ -29,6 +30,8 @@ export class WebSocketSession {
   private ws: WebSocket | undefined;
   private reply = '';
   private readonly queue: WireMessage[] = [];
+  /** Events that came through a group (a full channel drops them instead of failing the connection). */
+  private readonly groupEvents = new WeakSet<WireMessage>();
   private busy = false;
   private disconnectQueued = false;
   private state: Record<string, unknown> | undefined;
@@ -56,7 +59,11 @@ export class WebSocketSession {
       this.enqueue({ type: 'websocket.connect', ...this.scope, scheme: this.scope.scheme === 'https' ? 'wss' : 'ws', subprotocols: this.subprotocols });
       while (this.phase !== 'closed') {
         const batch = await layer.receive([this.reply], { max: 32, signal: this.stop.signal });
-        for (const { message } of batch) {
+        for (const { message, group } of batch) {
+          if (group !== undefined) {
+            this.fromGroup(message, group);
+            continue;
+          }
           // A bad message fails the connection, but the session keeps reading: the disconnect
           // event still has to go out and be answered.
           try {
@@ -93,10 +100,41 @@ export class WebSocketSession {
     this.ws.ping();
   }
 
+  /**
+   * A message that reached this connection through a group. `websocket.send` and
+   * `websocket.close` are applied here, straight to the client: a broadcast costs no worker
+   * round trip per member. Custom types become events for the consumer; what is neither is
+   * ignored, since a group message must never break its members' connections.
+   */
+  private fromGroup(raw: WireMessage, group: string): void {
+    if (raw.type === 'websocket.send' || raw.type === 'websocket.close') {
+      let message;
+      try {
+        message = parseWorkerToServer(raw);
+      } catch (error) {
+        this.ctx.logger.warn({ group, err: error }, `ignored a malformed "${raw.type}" sent to group ${group}`);
+        return;
+      }
+      if (this.phase !== 'open' || this.ws === undefined) return;
+      if (message.type === 'websocket.send') {
+        this.ws.send(message.text ?? message.bytes!);
+      } else if (message.type === 'websocket.close') {
+        this.phase = 'closing';
+        this.ws.close(message.code, message.reason);
+      }
+      return;
+    }
+    if (PROTOCOL_TYPE.test(raw.type)) {
+      this.ctx.logger.warn({ group }, `ignored a "${raw.type}" message sent to group ${group}: only websocket.send, websocket.close and custom types reach members`);
+      return;
+    }
+    if (this.phase === 'open' || this.phase === 'connecting') this.enqueue({ ...raw }, true);
+  }
+
   private handle(raw: WireMessage): void {
     if (!PROTOCOL_TYPE.test(raw.type)) {
-      // A group message or a message sent to this connection: the consumer handles it in turn
-      // (if it comes during the handshake, after the connect event; a denial drops it).
+      // A message sent to this connection's channel: the consumer handles it in turn (if it
+      // comes during the handshake, after the connect event; a denial drops it).
       if (this.phase === 'open' || this.phase === 'connecting') this.enqueue({ ...raw });
       return;
     }
@@ -207,8 +245,9 @@ export class WebSocketSession {
     }
   };
 
-  private enqueue(event: WireMessage): void {
+  private enqueue(event: WireMessage, fromGroup = false): void {
     if (this.disconnectQueued) return;
+    if (fromGroup) this.groupEvents.add(event);
     if (this.queue.length >= this.ctx.options.limits.websocketQueueLimit * 2) {
       this.ctx.logger.warn({ reply_channel: this.reply, type: event.type }, 'dropped an event for a connection whose queue is full');
       return;
@@ -231,7 +270,18 @@ export class WebSocketSession {
     const timeout = event.type === 'websocket.connect' ? limits.websocketHandshakeTimeoutMs : limits.websocketEventTimeoutMs;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.fail(new WorkerTimeout(`"${event.type}" not done within ${timeout} ms`)), timeout);
-    this.ctx.layer.send(this.target, event).catch((error: unknown) => this.fail(error));
+    this.ctx.layer.send(this.target, event).catch((error: unknown) => {
+      // A group's event that finds the channel full is dropped (at most once, like the group
+      // send itself); the member's own frames are not, and fail the connection (1013).
+      if (error instanceof ChannelFull && this.groupEvents.has(event)) {
+        this.ctx.logger.warn({ channel: this.target, type: event.type }, `dropped a "${event.type}" group event: ${error.message}`);
+        clearTimeout(this.timer);
+        this.busy = false;
+        this.dispatch();
+      } else {
+        this.fail(error);
+      }
+    });
     if (this.paused && this.queue.length < limits.websocketQueueLimit >> 1) {
       this.paused = false;
       this.ws?.resume();

@@ -221,13 +221,27 @@ export function channelLayerContract(name: string, newNamespace: () => LayerFact
       expect(await b.receive([cb], { signal: AbortSignal.timeout(100) }).catch((e: Error) => e.name)).toBe('TimeoutError');
     });
 
+    it('names the group of a message that came through groupSend', async () => {
+      const l = await layer();
+      const other = await layer();
+      const mine = await l.newChannel();
+      await other.groupAdd('named', mine);
+      await other.groupSend('named', { type: 'via.group' });
+      await other.send(mine, { type: 'direct' });
+      const got = await receiveAll(l, [mine], 2);
+      expect(got).toEqual([
+        { channel: mine, message: { type: 'via.group' }, group: 'named' },
+        { channel: mine, message: { type: 'direct' } },
+      ]);
+    });
+
     it('delivers to a member added on behalf of the process that holds it', async () => {
       const server = await layer({ processName: 'server' });
       const worker = await layer({ processName: 'worker' });
       const connection = await server.newChannel();
       await worker.groupAdd('lobby', connection);
       await worker.groupSend('lobby', { type: 'welcome' });
-      expect((await server.receive([connection]))[0]).toEqual({ channel: connection, message: { type: 'welcome' } });
+      expect((await server.receive([connection]))[0]).toEqual({ channel: connection, message: { type: 'welcome' }, group: 'lobby' });
     });
 
     it('keeps members of live processes past the heartbeat timeout and drops those of dead ones', async () => {

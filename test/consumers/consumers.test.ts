@@ -248,6 +248,28 @@ describe('WebSocket consumers', () => {
     await expect(eve.receive(200)).rejects.toThrow(/nothing from the app/);
   });
 
+  it('broadcast frames to a group without a consumer run per member', async () => {
+    const runs: string[] = [];
+    const app = createApp().websocket('/ws/live', {
+      connect: async (ctx) => {
+        runs.push('connect');
+        await ctx.groupAdd('live');
+        await ctx.accept();
+      },
+      receive: async (ctx, m) => {
+        runs.push('receive');
+        await ctx.broadcast('live', `news: ${m.text}`);
+      },
+      events: { 'websocket.send': () => void runs.push('event') },
+    });
+    const made = bed(app).bed;
+    const [a, b] = [new WebSocketCommunicator(made, '/ws/live'), new WebSocketCommunicator(made, '/ws/live')];
+    await Promise.all([a.connect(), b.connect()]);
+    await a.sendText('hi');
+    expect([await a.receive(), await b.receive()]).toEqual([{ text: 'news: hi' }, { text: 'news: hi' }]);
+    expect(runs).toEqual(['connect', 'connect', 'receive']);
+  });
+
   it('close a connection whose consumer fails with 1011, and log the consumer', async () => {
     const app = createApp().websocket('/ws/fragile', {
       receive: () => {

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { ChannelFull } from '../../channel-layer/index.js';
 import { rawExchange } from '../helpers/http-clients.js';
 import { closeOf, openWebSocket, portOf, wsUrl } from '../helpers/limits-clients.js';
@@ -60,5 +61,64 @@ describe.each(['memory', 'redis'] as const)('protocol edges on the %s layer', (k
     const closed = closeOf(ws);
     ws.send('one more');
     expect(await closed).toEqual({ code: 1013, reason: 'server busy, try again later' });
+  });
+
+  describe('messages that reach connections through a group', () => {
+    async function room(members: number, capacity = 100) {
+      harness = await startServer(kind, {}, { redis, layer: { capacity } });
+      worker = websocketWorker(harness.workerLayer, async (io) => {
+        if (io.event.type === 'websocket.connect') {
+          await harness!.workerLayer.groupAdd('room', io.event.reply_channel as string);
+          await io.accept();
+        } else if (io.event.type === 'websocket.receive') {
+          await io.text(`echo ${String(io.event.text)}`);
+        } else if (io.event.type === 'room.note') {
+          await io.text(`note ${String(io.event.n)}`);
+        }
+      });
+      const sockets = await Promise.all([...Array(members)].map(() => openWebSocket(wsUrl(harness!.url, '/ws'))));
+      await expect.poll(() => harness!.workerLayer.groupSize('room')).toBe(members);
+      return sockets;
+    }
+
+    function nextText(ws: WebSocket): Promise<string> {
+      return new Promise((resolve) => ws.once('message', (data: Buffer) => resolve(data.toString())));
+    }
+
+    it('delivers a websocket.send broadcast to every member without a worker', async () => {
+      const sockets = await room(5);
+      const taken = worker!.taken.length;
+      const got = Promise.all(sockets.map(nextText));
+      await harness!.workerLayer.groupSend('room', { type: 'websocket.send', text: 'to all' });
+      expect(await got).toEqual(Array(5).fill('to all'));
+      expect(worker!.taken.length).toBe(taken); // no event went to a worker
+    });
+
+    it('closes every member on a websocket.close sent to the group', async () => {
+      const sockets = await room(3);
+      const closed = Promise.all(sockets.map((ws) => closeOf(ws)));
+      await harness!.workerLayer.groupSend('room', { type: 'websocket.close', code: 4009, reason: 'room closed' });
+      expect(await closed).toEqual(Array(3).fill({ code: 4009, reason: 'room closed' }));
+    });
+
+    it('ignores other protocol messages sent to a group, leaving the members connected', async () => {
+      const [ws] = await room(1);
+      await harness!.workerLayer.groupSend('room', { type: 'websocket.accept' });
+      await harness!.workerLayer.groupSend('room', { type: 'websocket.send' }); // malformed: no payload
+      const reply = nextText(ws!);
+      ws!.send('still here');
+      expect(await reply).toBe('echo still here');
+      expect(harness!.logs.filter((l) => /ignored a/.test(l.msg))).toHaveLength(2);
+    });
+
+    it('drops group events that find the channel full instead of closing the member', async () => {
+      const [ws] = await room(1, 3);
+      await worker!.stop(); // nobody takes events any more …
+      worker = undefined;
+      for (let filled = 0; filled < 3; filled++) await harness!.workerLayer.send('websocket', { type: 'filler' }); // … and the channel is full
+      await harness!.workerLayer.groupSend('room', { type: 'room.note', n: 1 });
+      await expect.poll(() => harness!.logs.some((l) => /dropped a "room.note" group event/.test(l.msg))).toBe(true);
+      expect(ws!.readyState).toBe(WebSocket.OPEN);
+    });
   });
 });
