@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { LinkedAbort } from '../../channel-layer/linked-abort.js';
 import { parseServerToWorker, type HttpRequest as HttpRequestMessage, type WireMessage } from '../../schemas/index.js';
 import { compose } from '../middleware.js';
@@ -41,9 +42,8 @@ export async function runHttp(runtime: Runtime, raw: WireMessage): Promise<void>
       if (ctx.response === undefined) throw new TypeError(`${consumer} returned no response`);
       response = toHttpResponse(ctx.response);
     }
-    await io.send({ type: 'http.response.start', status: response.status, headers: response.headers });
     started = true;
-    await sendBody(io, response, link.signal);
+    await sendResponse(io, response, link.signal);
   } catch (error) {
     if (io.clientGone.aborted) return; // nobody to tell
     runtime.logger.error({ err: error, consumer, path: message.path }, `HTTP consumer ${consumer} failed: ${(error as Error)?.message ?? error}`);
@@ -60,13 +60,22 @@ export async function runHttp(runtime: Runtime, raw: WireMessage): Promise<void>
   }
 }
 
-async function sendBody(io: ExchangeIO, response: HttpResponse, signal: AbortSignal): Promise<void> {
+/**
+ * A whole body goes out with its start in the same turn, so the layer carries both in one
+ * batch and the server writes one response with a Content-Length; a stream goes chunk by chunk.
+ */
+async function sendResponse(io: ExchangeIO, response: HttpResponse, signal: AbortSignal): Promise<void> {
   const body = response.body;
+  const start = { type: 'http.response.start', status: response.status, headers: response.headers };
   if (body === null || typeof body === 'string' || body instanceof Uint8Array) {
     const bytes = body === null ? EMPTY : typeof body === 'string' ? Buffer.from(body) : body;
-    await io.send({ type: 'http.response.body', body: bytes, more_body: false });
+    if (!response.headers.some(([name]) => name === 'content-length' || name === 'transfer-encoding')) {
+      start.headers = [...response.headers, ['content-length', String(bytes.length)]];
+    }
+    await Promise.all([io.send(start), io.send({ type: 'http.response.body', body: bytes, more_body: false })]);
     return;
   }
+  await io.send(start);
   await io.watch(); // a stream may run long: hear of a client that leaves
   // A producer waiting for its next chunk (an SSE stream idling) is cancelled at once when the
   // client leaves, not when it next yields: `cancel` for a ReadableStream (what fetch handlers
@@ -101,6 +110,7 @@ function httpContext(
   signal: AbortSignal,
 ): HttpContext {
   const { layer } = runtime;
+  let log: Logger | undefined;
   return {
     kind: 'http',
     consumer,
@@ -109,7 +119,9 @@ function httpContext(
     get signal() {
       return request.signal; // registers for http.disconnect on first look
     },
-    log: runtime.logger.child({ consumer }),
+    get log() {
+      return (log ??= runtime.logger.child({ consumer })); // made on first use: most consumers never log
+    },
     locals: {},
     send: (channel, message, options) => runtime.send(channel, message, options),
     groupSend: (group, message) => layer.groupSend(group, message),

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { connectionEvent, parseServerToWorker, type Headers, type WebsocketConnect, type WireMessage } from '../../schemas/index.js';
 import type { SendOptions } from '../durable/options.js';
 import { HeaderList } from '../http/headers.js';
@@ -36,6 +37,8 @@ export async function runWebSocketEvent(runtime: Runtime, raw: WireMessage): Pro
   let accepted = !isConnect;
   let answered = !isConnect;
   let state: Record<string, unknown> = userState;
+  /** What the consumer sent its client, in order; checked when the event is done. */
+  const queued: Promise<void>[] = [];
   let deadline: ReturnType<typeof consumerDeadline> | undefined;
   try {
     const event = isConnect || raw.type.startsWith('websocket.') ? parseServerToWorker(raw) : connectionEvent.parse(raw);
@@ -59,7 +62,7 @@ export async function runWebSocketEvent(runtime: Runtime, raw: WireMessage): Pro
     consumerName = found.route.name;
     const consumer = found.route.consumer;
     deadline = consumerDeadline(runtime.timeoutMs, consumerName);
-    const ctx = websocketContext(runtime, reply, scope, found.params, consumerName, deadline.signal, state, {
+    const ctx = websocketContext(runtime, reply, scope, found.params, consumerName, deadline.signal, state, queued, {
       accept: () => {
         accepted = answered = true;
       },
@@ -80,9 +83,12 @@ export async function runWebSocketEvent(runtime: Runtime, raw: WireMessage): Pro
   } finally {
     deadline?.done();
     const next = scope === undefined ? state : { ...state, [SCOPE_KEY]: scope };
-    await send({ type: 'websocket.done', state: next }).catch((error: unknown) =>
-      runtime.logger.warn({ err: error, consumer: consumerName }, 'could not finish a WebSocket event'),
-    );
+    // The done leaves in the same turn as the consumer's last frames: one batch on the layer.
+    const done = send({ type: 'websocket.done', state: next });
+    const failed = (await Promise.allSettled([...queued, done])).find((outcome) => outcome.status === 'rejected');
+    if (failed) {
+      runtime.logger.warn({ err: (failed as PromiseRejectedResult).reason, consumer: consumerName }, `could not deliver what ${consumerName} sent for "${raw.type}"`);
+    }
   }
 }
 
@@ -117,10 +123,22 @@ function websocketContext(
   consumer: string,
   signal: AbortSignal,
   state: Record<string, unknown>,
+  queued: Promise<void>[],
   note: { accept(): void; deny(): void },
 ): WebSocketContext {
   const { layer } = runtime;
-  const toClient = (message: WireMessage): Promise<void> => layer.send(reply, message);
+  /**
+   * Frames and handshake answers are queued on the layer at once and in order, and the
+   * consumer goes on without waiting for Redis: its last frames and the event's done then
+   * leave together. A failed delivery is reported when the event is done.
+   */
+  const toClient = (message: WireMessage): Promise<void> => {
+    const sent = layer.send(reply, message);
+    sent.catch(() => {}); // looked at when the event is done; never an unhandled rejection before
+    queued.push(sent);
+    return Promise.resolve();
+  };
+  let log: Logger | undefined;
   const ctx: WebSocketContext = {
     kind: 'websocket',
     consumer,
@@ -134,7 +152,9 @@ function websocketContext(
     state,
     locals: {},
     signal,
-    log: runtime.logger.child({ consumer }),
+    get log() {
+      return (log ??= runtime.logger.child({ consumer })); // made on first use: most consumers never log
+    },
     accept(options = {}) {
       note.accept();
       return toClient({ type: 'websocket.accept', subprotocol: options.subprotocol ?? null, headers: options.headers ?? [] });

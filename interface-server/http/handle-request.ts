@@ -1,3 +1,5 @@
+import type { Http2ServerRequest } from 'node:http2';
+import type { Headers } from '../../schemas/index.js';
 import type { ServerContext } from '../context.js';
 import { BodyTooLarge } from '../failures.js';
 import { hostAllowed } from '../host-check.js';
@@ -31,17 +33,33 @@ export async function handleRequest(ctx: ServerContext, req: AnyRequest, res: An
     if (await serveStatic(req, res, scope.path, query, ctx.staticMounts)) return;
   }
 
-  const body = new BodyReader(req, options.limits.maxBodyBytes, options.limits.bodyChunkBytes);
-  let first;
-  try {
-    first = await body.next();
-  } catch (error) {
-    if (error instanceof BodyTooLarge) return refuseBody(req, res);
-    return; // the client went away while sending
+  let body: BodyReader | undefined;
+  let first = NO_BODY;
+  if (hasBody(req, headers)) {
+    body = new BodyReader(req, options.limits.maxBodyBytes, options.limits.bodyChunkBytes);
+    try {
+      first = await body.next();
+    } catch (error) {
+      if (error instanceof BodyTooLarge) return refuseBody(req, res);
+      return; // the client went away while sending
+    }
   }
   const pushAllowed = req.httpVersion === '2.0' && Boolean((req as { stream?: { pushAllowed?: boolean } }).stream?.pushAllowed);
   const inbound = { method: req.method ?? 'GET', scope, first, body, pushAllowed };
   await new HttpExchange(ctx, res, inbound, ctx.channelFor(scope.path, 'http')).run();
+}
+
+const NO_BODY: { body: Buffer; more: boolean } = { body: Buffer.alloc(0), more: false };
+
+/**
+ * Whether the request carries a body, from what has already been parsed: on HTTP/1.x a
+ * Content-Length or Transfer-Encoding (RFC 9112 §6.3); on HTTP/2 a HEADERS frame without
+ * END_STREAM. Most GETs have none, and need no body reader at all.
+ */
+function hasBody(req: AnyRequest, headers: Headers): boolean {
+  if (req.httpVersion === '2.0') return !(req as Http2ServerRequest).stream.endAfterHeaders;
+  const length = headerValue(headers, 'content-length');
+  return (length !== undefined && length !== '0') || headerValue(headers, 'transfer-encoding') !== undefined;
 }
 
 /** 413, and the connection closes: the rest of the body is not worth reading. */
