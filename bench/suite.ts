@@ -20,7 +20,7 @@ import { Redis } from 'ioredis';
 import { RedisServer } from '../test/helpers/redis-server.js';
 import { killEverything, withTimeout } from './suite/children.js';
 import { QUICK, SCENARIO_TIMEOUT_MS, SIZE } from './suite/config.js';
-import { environment } from './suite/environment.js';
+import { codeStamp, environment } from './suite/environment.js';
 import { formatCpu } from './suite/procstat.js';
 import type { Context, RunResult, Scenario } from './suite/scenario.js';
 import { broadcast } from './suite/scenarios/broadcast.js';
@@ -37,6 +37,7 @@ const RESULTS_FILE = fileURLToPath(new URL('RESULTS.md', import.meta.url));
 
 async function main(): Promise<number> {
   const started = Date.now();
+  const code = codeStamp();
   const redisServer = await RedisServer.start();
   const admin = new Redis(redisServer.url);
   const interrupted = (signal: NodeJS.Signals): void => {
@@ -69,7 +70,7 @@ async function main(): Promise<number> {
     const section = [
       `## Main suite${QUICK ? ' (--quick: 1 short run each)' : ''}: ${new Date().toISOString().slice(0, 10)}`,
       '',
-      ...environment(redisVersion),
+      ...environment(redisVersion, code, codeStamp()),
       `- ${SIZE.runs} run(s) per scenario and target, interleaved (the order rotates each run); each cell is median (min–max) ` +
         'over runs; ratio = switchyard ÷ plain Node run by run (for latency and memory, above 1 is worse); ✓/✗ against the ' +
         `issue's targets. Load generators and clients are separate processes on the same ${availableParallelism()}-core machine. ` +

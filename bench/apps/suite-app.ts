@@ -4,12 +4,12 @@
  *
  * - `GET /hello`: 200 'hello' (text/plain)
  * - WebSocket `/ws/echo`: every message is sent back as it came
- * - WebSocket `/ws/room`: joins group 'room' on connect; each 'room.message' event's `text`
- *   goes to the client (the suite's broadcasts: `layer.groupSend('room', …)` from the suite's
- *   own RedisLayer under serve+worker)
- * - WebSocket `/ws/control`: each text message is sent to group 'room' as a 'room.message';
- *   how broadcasts start under `dev`, whose in-memory layer no other process can reach (the
- *   plain-Node baseline has the same path)
+ * - WebSocket `/ws/room`: joins group 'room' on connect. Broadcasts are `websocket.send`
+ *   messages to the group (what `ctx.broadcast` sends), which the server writes to members
+ *   itself: under serve+worker `layer.groupSend('room', …)` from the suite's own RedisLayer
+ * - WebSocket `/ws/control`: each text message is broadcast to group 'room'; how broadcasts
+ *   start under `dev`, whose in-memory layer no other process can reach (the plain-Node
+ *   baseline has the same path)
  */
 import { createApp, text } from 'switchyard';
 
@@ -32,7 +32,7 @@ app.websocket('/ws/room', {
 });
 
 app.websocket('/ws/control', {
-  receive: (ctx, message) => ctx.groupSend('room', { type: 'room.message', text: message.text ?? '' }),
+  receive: (ctx, message) => ctx.broadcast('room', message.text ?? ''),
 });
 
 export default app;

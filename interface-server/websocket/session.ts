@@ -8,6 +8,9 @@ import type { Handshake } from './handshake.js';
 
 type Phase = 'connecting' | 'open' | 'closing' | 'closed';
 
+/** What an open session's handshake becomes: nothing left to answer. */
+const OPENED: Handshake = { onGone() {}, offGone() {}, deny() {}, accept() {} };
+
 /** Why a finished session stops reading (a prepared reason: `abort()` alone builds a DOMException). */
 const SESSION_OVER = new Error('session over');
 
@@ -40,23 +43,35 @@ export class WebSocketSession {
   private paused = false;
   /** The client's socket closed while its connect event was with a worker. */
   private socketGone = false;
+  /** The handshake until the connection is open or refused: it holds the upgrade request. */
+  private handshake: Handshake;
+  private connectEvent: WireMessage | undefined;
+  private readonly path: string;
+  private readonly httpVersion: string;
   /** Set by the keep-alive sweep; a connection that misses a pong is dropped. */
   private answeredPing = true;
 
   constructor(
     private readonly ctx: ServerContext,
-    private readonly handshake: Handshake,
-    private readonly scope: RequestScope,
+    handshake: Handshake,
+    scope: RequestScope,
     private readonly subprotocols: string[],
     private readonly target: string,
-  ) {}
+  ) {
+    this.handshake = handshake;
+    this.path = scope.path;
+    this.httpVersion = scope.http_version;
+    this.connectEvent = { type: 'websocket.connect', ...scope, scheme: scope.scheme === 'https' ? 'wss' : 'ws', subprotocols };
+  }
 
   async run(): Promise<void> {
     const { layer } = this.ctx;
     this.handshake.onGone(this.onSocketGone);
     try {
       this.reply = await layer.newChannel('ws');
-      this.enqueue({ type: 'websocket.connect', ...this.scope, scheme: this.scope.scheme === 'https' ? 'wss' : 'ws', subprotocols: this.subprotocols });
+      const connect = this.connectEvent!;
+      this.connectEvent = undefined; // an open connection keeps only its path, not its request
+      this.enqueue(connect);
       while (this.phase !== 'closed') {
         const batch = await layer.receive([this.reply], { max: 32, signal: this.stop.signal });
         for (const { message, group } of batch) {
@@ -210,7 +225,10 @@ export class WebSocketSession {
     ws.on('pong', () => (this.answeredPing = true));
     ws.on('error', () => {}); // the 'close' that follows says how it ended
     ws.once('close', (code: number, reason: Buffer) => this.onClientClose(code, reason.toString()));
-    this.ctx.logger.debug({ path: this.scope.path, http_version: this.scope.http_version, reply_channel: this.reply }, 'websocket open');
+    this.ctx.logger.debug({ path: this.path, http_version: this.httpVersion, reply_channel: this.reply }, 'websocket open');
+    // Open: the upgrade request and its socket listeners are no longer needed.
+    this.handshake.offGone(this.onSocketGone);
+    this.handshake = OPENED;
   }
 
   private onFrame(data: RawData, isBinary: boolean): void {
@@ -294,7 +312,7 @@ export class WebSocketSession {
    */
   private fail(error: unknown): void {
     if (this.phase === 'closed') return;
-    logFailure(this.ctx.logger, error, { channel: this.target, reply_channel: this.reply, path: this.scope.path });
+    logFailure(this.ctx.logger, error, { channel: this.target, reply_channel: this.reply, path: this.path });
     const outcome = outcomeOf(error);
     if (this.phase === 'connecting') {
       this.finish(() => this.handshake.deny(outcome.status, outcome.reason));

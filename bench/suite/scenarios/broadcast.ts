@@ -42,7 +42,7 @@ export const broadcast: Scenario = {
         await client.request({ cmd: 'control', url: `${target.wsUrl}/ws/control` }, 'controlReady', 15_000);
       }
       const send = async (id: number) => {
-        if (layer !== undefined) await layer.groupSend('room', { type: 'room.message', text: broadcastText(id, now()) });
+        if (layer !== undefined) await layer.groupSend('room', { type: 'websocket.send', text: broadcastText(id, now()) });
         return client.request({ cmd: 'broadcast', id, send: layer === undefined, timeoutMs: BROADCAST_TIMEOUT_MS }, 'broadcast', BROADCAST_TIMEOUT_MS + 15_000);
       };
       for (let id = 0; id < BROADCAST_WARMUPS; id++) await send(id);
