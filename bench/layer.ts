@@ -16,6 +16,7 @@ import { encodeEnvelope } from '../schemas/index.js';
 import { callsBetween, commandCalls } from '../test/helpers/commandstats.js';
 import { RedisServer } from '../test/helpers/redis-server.js';
 import { benchMessage, type FromWorker, type Phase, type Role, type Scenario, type ToWorker } from './protocol.js';
+import { nextMessage } from './child-message.js';
 import { formatSpread, spread } from './stats.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -132,22 +133,7 @@ function tell(child: ChildProcess, message: ToWorker): void {
 
 /** The worker's next message of `kind`; rejects if it exits or takes too long. */
 function waitFor<K extends FromWorker['kind']>(child: ChildProcess, kind: K): Promise<Extract<FromWorker, { kind: K }>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => settle(new Error(`worker ${child.pid}: no "${kind}" within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
-    const onMessage = (message: FromWorker): void => {
-      if (message.kind === kind) settle(undefined, message as Extract<FromWorker, { kind: K }>);
-    };
-    const onExit = (code: number | null): void => settle(new Error(`worker ${child.pid} exited (${code}) before "${kind}"`));
-    function settle(error: Error | undefined, message?: Extract<FromWorker, { kind: K }>): void {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (error) reject(error);
-      else resolve(message!);
-    }
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
+  return nextMessage<FromWorker, K>(child, kind, { timeoutMs: TIMEOUT_MS, label: 'worker' });
 }
 
 function table(results: Record<Scenario, RunResult[]>): string {

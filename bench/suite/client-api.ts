@@ -1,5 +1,6 @@
 /** The suite's side of a WebSocket client process (client.ts). */
 import type { ChildProcess } from 'node:child_process';
+import { nextMessage } from '../child-message.js';
 import { forkTracked, stopChild } from './children.js';
 import type { FromClient, ToClient } from './client-protocol.js';
 import { CLIENT, ROOT } from './config.js';
@@ -35,23 +36,10 @@ export class Client {
   }
 
   private next<K extends FromClient['kind']>(kind: K, timeoutMs: number): Promise<Extract<FromClient, { kind: K }>> {
-    const child = this.child;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => settle(new Error(`client ${child.pid}: no "${kind}" within ${timeoutMs} ms`)), timeoutMs);
-      const onMessage = (message: FromClient): void => {
-        if (message.kind === kind) settle(undefined, message as Extract<FromClient, { kind: K }>);
-        else if (message.kind === 'error') settle(new Error(`client ${child.pid}: ${message.message}`));
-      };
-      const onExit = (code: number | null, signal: string | null): void => settle(new Error(`client ${child.pid} exited (${code ?? signal}) before "${kind}"`));
-      function settle(error: Error | undefined, message?: Extract<FromClient, { kind: K }>): void {
-        clearTimeout(timer);
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-        if (error) reject(error);
-        else resolve(message!);
-      }
-      child.on('message', onMessage);
-      child.on('exit', onExit);
+    return nextMessage<FromClient, K>(this.child, kind, {
+      timeoutMs,
+      label: 'client',
+      failure: (message) => (message.kind === 'error' ? message.message : undefined),
     });
   }
 }
