@@ -1,8 +1,10 @@
 /** wrk (HTTP/1.1) and h2load (h2c) as child processes, and what their reports say. */
+import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnTracked } from './children.js';
+import { forkTracked, spawnTracked } from './children.js';
 import { percentile } from '../stats.js';
 
 export interface LoadResult {
@@ -111,4 +113,35 @@ export async function h2load(url: string, { connections, threads, seconds, onSpa
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const installed = new Map<string, boolean>();
+
+/** Whether a command is on the PATH (asked once). SWITCHYARD_BENCH_NODE_CLIENT=1 says no, to use the Node client. */
+export function has(command: string): boolean {
+  if (process.env.SWITCHYARD_BENCH_NODE_CLIENT === '1') return false;
+  let found = installed.get(command);
+  if (found === undefined) installed.set(command, (found = spawnSync('sh', ['-c', `command -v ${command}`]).status === 0));
+  return found;
+}
+
+/** The HTTP/1.1 load tool of this machine: wrk where installed, else the Node client. */
+export function httpLoad(url: string, options: LoadOptions): Promise<LoadResult> {
+  return has('wrk') ? wrk(url, options) : nodeLoad('http1', url, options, 0);
+}
+
+/** The h2c load tool of this machine: h2load where installed, else the Node client. */
+export function h2Load(url: string, options: LoadOptions, warmupS: number): Promise<LoadResult> {
+  return has('h2load') ? h2load(url, options, warmupS) : nodeLoad('h2c', url, options, warmupS);
+}
+
+/** node-load.ts in its own process; throws if any response was not 2xx. */
+async function nodeLoad(mode: 'http1' | 'h2c', url: string, { connections, seconds, onSpawn }: LoadOptions, warmupS: number): Promise<LoadResult> {
+  const module = new URL('./node-load.ts', import.meta.url).pathname;
+  const child = forkTracked(module, [mode, url, String(connections), String(seconds), String(warmupS)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  onSpawn?.(child.pid);
+  const [result] = (await once(child, 'message')) as [LoadResult & { non2xx: number }];
+  if (result.non2xx > 0) throw new Error(`node load ${url}: ${result.non2xx} of ${result.requests} responses were not 2xx`);
+  if (result.requests === 0) throw new Error(`node load ${url}: no request completed`);
+  return { requests: result.requests, requestsPerSecond: result.requestsPerSecond, p50: result.p50, p99: result.p99, problems: [] };
 }

@@ -1,12 +1,12 @@
-/** 2. h2c (HTTP/2 prior knowledge) `GET /hello` with h2load, one stream in flight per connection. */
+/** 2. h2c (HTTP/2 prior knowledge) `GET /hello` with h2load (or the Node client), one stream in flight per connection. */
 import { CONNECTIONS, SIZE, THREADS } from '../config.js';
 import { checkH2c } from '../preflight.js';
 import { withCpu } from '../procstat.js';
 import { atLeast, fmt, type Scenario } from '../scenario.js';
-import { h2load } from '../tools.js';
+import { h2Load, has } from '../tools.js';
 
 export const h2c: Scenario = {
-  name: `2. h2c GET /hello, ${CONNECTIONS} conns × 1 stream, ${SIZE.httpS} s (h2load -t${THREADS}; p50/p99 from its per-request log)`,
+  name: `2. h2c GET /hello, ${CONNECTIONS} conns × 1 stream, ${SIZE.httpS} s (${has('h2load') ? `h2load -t${THREADS}; p50/p99 from its per-request log` : 'Node client: h2load not installed'})`,
   plainMode: 'h2c',
   metrics: [
     { key: 'rps', label: 'requests/s', format: fmt.rate, goal: atLeast(0.6) },
@@ -16,9 +16,9 @@ export const h2c: Scenario = {
   async run(target) {
     await checkH2c(`${target.url}/hello`, 'hello');
     const { result, cpu } = await withCpu(target.pids, (sampler) =>
-      h2load(
+      h2Load(
         `${target.url}/hello`,
-        { connections: CONNECTIONS, threads: THREADS, seconds: SIZE.httpS, onSpawn: (pid) => sampler.add('h2load', pid) },
+        { connections: CONNECTIONS, threads: THREADS, seconds: SIZE.httpS, onSpawn: (pid) => sampler.add('load', pid) },
         SIZE.warmupS,
       ),
     );
