@@ -43,7 +43,7 @@ export async function runHttp(runtime: Runtime, raw: WireMessage): Promise<void>
       response = toHttpResponse(ctx.response);
     }
     started = true;
-    await sendResponse(io, response, link.signal);
+    await sendResponse(io, response, message.method, link.signal);
   } catch (error) {
     if (io.clientGone.aborted) return; // nobody to tell
     runtime.logger.error({ err: error, consumer, path: message.path }, `HTTP consumer ${consumer} failed: ${(error as Error)?.message ?? error}`);
@@ -64,12 +64,15 @@ export async function runHttp(runtime: Runtime, raw: WireMessage): Promise<void>
  * A whole body goes out with its start in the same turn, so the layer carries both in one
  * batch and the server writes one response with a Content-Length; a stream goes chunk by chunk.
  */
-async function sendResponse(io: ExchangeIO, response: HttpResponse, signal: AbortSignal): Promise<void> {
+async function sendResponse(io: ExchangeIO, response: HttpResponse, method: string, signal: AbortSignal): Promise<void> {
   const body = response.body;
   const start = { type: 'http.response.start', status: response.status, headers: response.headers };
   if (body === null || typeof body === 'string' || body instanceof Uint8Array) {
     const bytes = body === null ? EMPTY : typeof body === 'string' ? Buffer.from(body) : body;
-    if (!response.headers.some(([name]) => name === 'content-length' || name === 'transfer-encoding')) {
+    // A length for a real body, so the server need not chunk; a response without one (a
+    // redirect, 204, 304, HEAD) is left as the app made it.
+    const bodyless = body === null || method === 'HEAD' || response.status === 204 || response.status === 304;
+    if (!bodyless && !response.headers.some(([name]) => name === 'content-length' || name === 'transfer-encoding')) {
       start.headers = [...response.headers, ['content-length', String(bytes.length)]];
     }
     await Promise.all([io.send(start), io.send({ type: 'http.response.body', body: bytes, more_body: false })]);
