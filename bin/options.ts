@@ -10,6 +10,9 @@ export interface CommonFlags {
   redis: string;
   prefix: string;
   logLevel: string;
+  /** Health endpoints (/healthz, /readyz) on this port, when given. */
+  adminPort?: number;
+  adminHost: string;
 }
 
 export interface ServerFlags {
@@ -50,7 +53,10 @@ export function addLayerFlags(command: Command, redis: boolean): Command {
       .addOption(flag('--redis <url>', 'Redis URL', 'REDIS_URL', 'redis://127.0.0.1:6379'))
       .addOption(flag('--prefix <prefix>', 'key prefix of the channel layer', 'SWITCHYARD_PREFIX', 'switchyard'));
   }
-  return command.addOption(flag('--log-level <level>', 'log level', 'SWITCHYARD_LOG_LEVEL', 'info').choices(LOG_LEVELS));
+  return command
+    .addOption(flag('--log-level <level>', 'log level', 'SWITCHYARD_LOG_LEVEL', 'info').choices(LOG_LEVELS))
+    .addOption(flag('--admin-port <port>', 'serve /healthz and /readyz on this port (off when not given)', 'SWITCHYARD_ADMIN_PORT', undefined, portNumber))
+    .addOption(flag('--admin-host <host>', 'address of the admin endpoints', 'SWITCHYARD_ADMIN_HOST', '127.0.0.1'));
 }
 
 export function addServerFlags(command: Command): Command {

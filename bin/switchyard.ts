@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { inspectLayer } from '../channel-layer/index.js';
+import { inspectLayer, layerOptions } from '../channel-layer/index.js';
 import { DurableAdmin, type DurableCounts } from '../consumers/index.js';
 import { devCommand, serveCommand, workerCommand } from './commands/run.js';
 
@@ -38,7 +38,14 @@ program
     } finally {
       await admin.close();
     }
-    const snapshot = { ...layer, durable };
+    // Live processes by role (the part of the name before the dot: server, worker, dev),
+    // counting those heard from within the layer's heartbeat timeout.
+    const timeout = layerOptions.parse({}).heartbeatTimeoutMs;
+    const alive: Record<string, number> = {};
+    for (const { inbox, lastSeenMs } of layer.processes) {
+      if (lastSeenMs <= timeout) alive[inbox.split('.')[0]!] = (alive[inbox.split('.')[0]!] ?? 0) + 1;
+    }
+    const snapshot = { ...layer, alive, durable };
     if (options.json) {
       console.log(JSON.stringify(snapshot, null, 2));
       return;
@@ -47,6 +54,8 @@ program
     for (const { channel, depth } of snapshot.channels) console.log(`  ${channel.padEnd(60)} ${depth}`);
     console.log(`groups (${snapshot.groups.length})`);
     for (const { group, members } of snapshot.groups) console.log(`  ${group.padEnd(60)} ${members}`);
+    const counts = Object.entries(alive).map(([role, n]) => `${n} ${role}${n === 1 ? '' : 's'}`).join(', ');
+    console.log(`alive: ${counts || 'none'}`);
     console.log(`processes (${snapshot.processes.length})`);
     for (const { inbox, lastSeenMs } of snapshot.processes) console.log(`  ${inbox.padEnd(60)} seen ${(lastSeenMs / 1000).toFixed(1)} s ago`);
     console.log(`durable channels (${durable.length})             waiting  active delayed completed  failed`);

@@ -54,4 +54,7 @@ export interface ChannelLayer {
   flush(): Promise<void>;
   /** Rejects pending receives with LayerClosed and releases connections. */
   close(): Promise<void>;
+
+  /** Whether calls can succeed now: open, and its backing store reachable (readiness checks). */
+  readonly available: boolean;
 }

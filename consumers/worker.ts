@@ -45,6 +45,7 @@ export class Worker {
   private readonly durableRunner: DurableRunner | undefined;
   private roomFreed: (() => void) | undefined;
   private handled = 0;
+  private own: string | undefined;
 
   constructor(app: App, layer: ChannelLayer, input: WorkerOptionsInput = {}) {
     const parsed = workerOptions.safeParse(input);
@@ -81,6 +82,8 @@ export class Worker {
   /** Runs the startup hooks, then starts taking messages. */
   async start(): Promise<void> {
     for (const hook of this.runtime.app.startupHooks) await hook();
+    // A channel of its own starts this process's heartbeat: `switchyard status` counts live workers.
+    this.own = await this.runtime.layer.newChannel('worker');
     this.durableRunner?.start();
     const durable = this.durableRunner === undefined ? [] : [...this.runtime.app.channels.values()].filter((c) => c.durable).map((c) => c.name);
     if (this.channels.length === 0 && durable.length === 0) {
@@ -107,6 +110,7 @@ export class Worker {
       await Promise.resolve(hook()).catch((error: unknown) => this.runtime.logger.error({ err: error }, 'a shutdown hook failed'));
     }
     await this.sender?.close();
+    if (this.own !== undefined) this.runtime.layer.releaseChannel(this.own);
     this.runtime.logger.info({ handled: this.handled }, 'worker stopped');
   }
 

@@ -1,9 +1,11 @@
+import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { MemoryLayer, RedisLayer } from '../../channel-layer/index.js';
 import { Worker } from '../../consumers/index.js';
 import { InterfaceServer } from '../../interface-server/index.js';
+import { startAdmin } from '../admin.js';
 import { loadApp } from '../load-app.js';
 import {
   addLayerFlags,
@@ -46,15 +48,20 @@ async function onRedis(
 ): Promise<void> {
   const layer = new RedisLayer({ url: flags.redis, prefix: flags.prefix, processName, onWarning: (line) => log.warn(line) });
   let stop: () => Promise<void>;
+  let admin: Server | undefined;
+  let draining = false;
   try {
     stop = await start(layer);
+    if (flags.adminPort !== undefined) admin = await startAdmin(flags.adminHost, flags.adminPort, { layer, draining: () => draining }, log);
   } catch (error) {
     await layer.close();
     throw error;
   }
   onShutdownSignal(log, async () => {
+    draining = true;
     await stop();
     await layer.close();
+    admin?.close();
   });
 }
 
@@ -74,10 +81,14 @@ export function devCommand(): Command {
     const server = new InterfaceServer(layer, { ...serverOptions(flags, app.manifest()), logger: log.child({ role: 'server' }) });
     await worker.start();
     await server.listen();
+    let draining = false;
+    const admin = flags.adminPort === undefined ? undefined : await startAdmin(flags.adminHost, flags.adminPort, { layer, draining: () => draining }, log);
     onShutdownSignal(log, async () => {
+      draining = true;
       await server.close();
       await worker.stop();
       await layer.close();
+      admin?.close();
     });
   });
 }

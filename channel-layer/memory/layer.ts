@@ -35,6 +35,10 @@ export class MemoryLayer implements ChannelLayer {
     this.inbox = `${this.options.processName}.${randomId()}!`;
   }
 
+  get available(): boolean {
+    return !this.closing.signal.aborted;
+  }
+
   async send(channel: string, message: WireMessage): Promise<void> {
     assertChannelName(channel);
     assertMessage(message);

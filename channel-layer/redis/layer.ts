@@ -88,6 +88,10 @@ export class RedisLayer implements ChannelLayer {
     }
   }
 
+  get available(): boolean {
+    return !this.closing.signal.aborted && this.redis.status === 'ready';
+  }
+
   async send(channel: string, message: WireMessage): Promise<void> {
     assertChannelName(channel);
     assertMessage(message);
