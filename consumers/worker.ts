@@ -3,7 +3,9 @@ import { pino, type Logger } from 'pino';
 import { z } from 'zod';
 import { LayerClosed, LayerUnavailable, type ChannelLayer, type Delivery } from '../channel-layer/index.js';
 import type { WireMessage } from '../schemas/index.js';
+import type { Registry } from 'prom-client';
 import type { App } from './app.js';
+import { WorkerMetrics } from './metrics.js';
 import { DurableRunner } from './durable/runner.js';
 import { DurableSender } from './durable/sender.js';
 import type { SendOptions } from './durable/options.js';
@@ -23,6 +25,8 @@ export const workerOptions = z.object({
   httpChannels: z.array(z.string()).default(['http.request']),
   websocketChannels: z.array(z.string()).default(['websocket']),
   logger: z.custom<Logger>((value) => typeof value === 'object' && value !== null && 'child' in value).optional(),
+  /** A prom-client registry to record the worker's metrics on (the admin port serves it). */
+  metrics: z.custom<Registry>((value) => typeof value === 'object' && value !== null && 'metrics' in value).optional(),
   /** Redis for durable channels (BullMQ). Without it they run as ordinary, at-most-once channels. */
   durable: z.object({ url: z.string(), prefix: z.string() }).optional(),
 });
@@ -43,6 +47,7 @@ export class Worker {
   private loop: Promise<void> | undefined;
   private readonly sender: DurableSender | undefined;
   private readonly durableRunner: DurableRunner | undefined;
+  private readonly metrics: WorkerMetrics | undefined;
   private roomFreed: (() => void) | undefined;
   private handled = 0;
   private own: string | undefined;
@@ -66,6 +71,10 @@ export class Worker {
     this.runtime = { app, layer, logger, timeoutMs: this.options.timeoutMs, send: (channel, message, options) => this.send(channel, message, options) };
     if (this.sender !== undefined && config !== undefined) {
       this.durableRunner = new DurableRunner(this.runtime, config, durable.map((consumer) => ({ consumer, options: consumer.durable! })));
+    }
+    if (this.options.metrics) {
+      const busy = (): number => this.running.size / this.options.concurrency;
+      this.metrics = new WorkerMetrics(this.options.metrics, busy, config && this.sender ? { config, channels: durable.map((c) => c.name) } : undefined);
     }
     this.channels = [
       ...(app.httpRoutes.length > 0 ? this.options.httpChannels : []),
@@ -110,6 +119,7 @@ export class Worker {
       await Promise.resolve(hook()).catch((error: unknown) => this.runtime.logger.error({ err: error }, 'a shutdown hook failed'));
     }
     await this.sender?.close();
+    await this.metrics?.close();
     if (this.own !== undefined) this.runtime.layer.releaseChannel(this.own);
     this.runtime.logger.info({ handled: this.handled }, 'worker stopped');
   }
@@ -156,6 +166,7 @@ export class Worker {
 
   private run({ channel, message }: Delivery): void {
     this.handled++;
+    this.metrics?.messages.inc({ channel });
     const { app } = this.runtime;
     const named = app.channels.get(channel);
     const work = named

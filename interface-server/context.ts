@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ChannelLayer } from '../channel-layer/index.js';
+import type { ServerMetrics } from './metrics.js';
 import type { ServerOptions } from './options.js';
 
 /** What every exchange and WebSocket session of one server shares. */
@@ -12,6 +13,8 @@ export interface ServerContext {
   channelFor(path: string, kind: 'http' | 'websocket'): string;
   /** Static folders, longest prefix first. */
   staticMounts: readonly { prefix: string; dir: string }[];
+  /** Set when the server records metrics. */
+  metrics: ServerMetrics | undefined;
   /** Work that shutdown waits for; each entry settles when its exchange or session ends. */
   inFlight: Set<Promise<unknown>>;
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
 
 const channel = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a channel name: letters, digits, "-", "_", "."');
@@ -71,6 +72,8 @@ export const serverOptions = z.object({
   /** On shutdown, in-flight work gets this long before connections are cut. */
   shutdownTimeoutMs: z.number().int().min(0).default(10_000),
   logger: z.custom<Logger>((value) => typeof value === 'object' && value !== null && 'child' in value).optional(),
+  /** A prom-client registry to record the server's metrics on (the admin port serves it). */
+  metrics: z.custom<Registry>((value) => typeof value === 'object' && value !== null && 'metrics' in value).optional(),
 });
 
 export type ServerOptions = z.infer<typeof serverOptions>;

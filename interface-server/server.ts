@@ -8,6 +8,7 @@ import { routeTable, type ServerContext } from './context.js';
 import { handleRequest } from './http/handle-request.js';
 import { sendPlain } from './http/respond.js';
 import { Listener, type AnyRequest, type AnyResponse } from './listener.js';
+import { ServerMetrics } from './metrics.js';
 import { parseServerOptions, type ServerOptions, type ServerOptionsInput } from './options.js';
 import { normalizeAddress } from './proxy.js';
 import { sortMounts } from './static-files.js';
@@ -42,8 +43,10 @@ export class InterfaceServer {
       trustedProxies: new Set(this.options.trustedProxies.map(normalizeAddress)),
       channelFor: routeTable(this.options),
       staticMounts: sortMounts(this.options.static),
+      metrics: undefined,
       inFlight: new Set(),
     };
+    if (this.options.metrics) this.ctx.metrics = new ServerMetrics(this.options.metrics, () => this.sessions.size);
     this.upgrades = {
       ctx: this.ctx,
       upgrader: new Upgrader(this.options),
@@ -119,6 +122,16 @@ export class InterfaceServer {
 
   private onRequest(req: AnyRequest, res: AnyResponse): void {
     if (this.closing !== undefined && req.httpVersion !== '2.0') res.setHeader('connection', 'close');
+    const metrics = this.ctx.metrics;
+    if (metrics !== undefined) {
+      // Counted once per response, whoever answered it (the server itself, static, a worker).
+      const started = performance.now();
+      const protocol = req.httpVersion === '2.0' ? 'h2' : 'http1';
+      res.once('close', () => {
+        metrics.requests.inc({ protocol, status: res.writableFinished ? String(res.statusCode) : 'aborted' });
+        metrics.duration.observe({ protocol }, (performance.now() - started) / 1000);
+      });
+    }
     this.track(
       handleRequest(this.ctx, req, res).catch((error: unknown) => {
         this.logger.error({ err: error, path: req.url }, 'request failed in the server');

@@ -2,10 +2,12 @@ import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { MemoryLayer, RedisLayer } from '../../channel-layer/index.js';
 import { Worker } from '../../consumers/index.js';
 import { InterfaceServer } from '../../interface-server/index.js';
 import { startAdmin } from '../admin.js';
+import { processRegistry } from '../metrics.js';
 import { loadApp } from '../load-app.js';
 import {
   addLayerFlags,
@@ -44,15 +46,16 @@ async function onRedis(
   flags: CommonFlags,
   processName: string,
   log: Logger,
-  start: (layer: RedisLayer) => Promise<() => Promise<void>>,
+  start: (layer: RedisLayer, metrics: Registry) => Promise<() => Promise<void>>,
 ): Promise<void> {
   const layer = new RedisLayer({ url: flags.redis, prefix: flags.prefix, processName, onWarning: (line) => log.warn(line) });
+  const metrics = processRegistry(layer);
   let stop: () => Promise<void>;
   let admin: Server | undefined;
   let draining = false;
   try {
-    stop = await start(layer);
-    if (flags.adminPort !== undefined) admin = await startAdmin(flags.adminHost, flags.adminPort, { layer, draining: () => draining }, log);
+    stop = await start(layer, metrics);
+    if (flags.adminPort !== undefined) admin = await startAdmin(flags.adminHost, flags.adminPort, { layer, registry: metrics, draining: () => draining }, log);
   } catch (error) {
     await layer.close();
     throw error;
@@ -77,12 +80,13 @@ export function devCommand(): Command {
     const app = await loadApp(file);
     const layer = new MemoryLayer({ processName: 'dev' });
     const durable = flags.redis === undefined ? undefined : { url: flags.redis, prefix: 'switchyard-dev' };
-    const worker = new Worker(app, layer, { ...workerOptions(flags), durable, logger: log.child({ role: 'worker' }) });
-    const server = new InterfaceServer(layer, { ...serverOptions(flags, app.manifest()), logger: log.child({ role: 'server' }) });
+    const metrics = processRegistry(layer);
+    const worker = new Worker(app, layer, { ...workerOptions(flags), durable, metrics, logger: log.child({ role: 'worker' }) });
+    const server = new InterfaceServer(layer, { ...serverOptions(flags, app.manifest()), metrics, logger: log.child({ role: 'server' }) });
     await worker.start();
     await server.listen();
     let draining = false;
-    const admin = flags.adminPort === undefined ? undefined : await startAdmin(flags.adminHost, flags.adminPort, { layer, draining: () => draining }, log);
+    const admin = flags.adminPort === undefined ? undefined : await startAdmin(flags.adminHost, flags.adminPort, { layer, registry: metrics, draining: () => draining }, log);
     onShutdownSignal(log, async () => {
       draining = true;
       await server.close();
@@ -102,8 +106,8 @@ export function serveCommand(): Command {
   return command.action(async (file: string | undefined, flags: CommonFlags & ServerFlags) => {
     const log = logger(flags.logLevel, 'switchyard');
     const manifest = file === undefined ? undefined : (await loadApp(file)).manifest();
-    await onRedis(flags, 'server', log, async (layer) => {
-      const server = new InterfaceServer(layer, { ...serverOptions(flags, manifest), logger: log.child({ role: 'server' }) });
+    await onRedis(flags, 'server', log, async (layer, metrics) => {
+      const server = new InterfaceServer(layer, { ...serverOptions(flags, manifest), metrics, logger: log.child({ role: 'server' }) });
       // Listen even while Redis is away (requests get 503 until it is back), but give it a moment first.
       await layer.waitUntilReady(3_000).catch(() => log.warn({ redis: flags.redis }, 'Redis not reachable yet: answering 503 until it is'));
       await server.listen();
@@ -119,9 +123,9 @@ export function workerCommand(): Command {
   return command.action(async (file: string, flags: CommonFlags & WorkerFlags) => {
     const log = logger(flags.logLevel, 'switchyard');
     const app = await loadApp(file);
-    await onRedis(flags, 'worker', log, async (layer) => {
+    await onRedis(flags, 'worker', log, async (layer, metrics) => {
       const durable = { url: flags.redis, prefix: flags.prefix };
-      const worker = new Worker(app, layer, { ...workerOptions(flags), durable, logger: log.child({ role: 'worker' }) });
+      const worker = new Worker(app, layer, { ...workerOptions(flags), durable, metrics, logger: log.child({ role: 'worker' }) });
       await waitForRedis(layer, log, flags.redis);
       await worker.start();
       return () => worker.stop();

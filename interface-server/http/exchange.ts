@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { ChannelFull } from '../../channel-layer/index.js';
 import {
   parseWorkerToServer,
   type HttpResponseBody,
@@ -57,6 +58,7 @@ export class HttpExchange {
   /** Chunks the client has taken that were not yet credited back to the worker. */
   private creditOwed = 0;
   private wroteBody = false;
+  private sentAt = 0;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -73,6 +75,7 @@ export class HttpExchange {
     try {
       this.reply = await layer.newChannel('http');
       await layer.send(this.target, this.requestMessage());
+      this.sentAt = performance.now();
       this.arm(options.limits.responseTimeoutMs, 'no response started');
       while (this.state !== 'done') {
         const batch = await layer.receive([this.reply], { max: 32, signal: this.stop.signal });
@@ -151,6 +154,8 @@ export class HttpExchange {
   }
 
   private start(message: HttpResponseStart): void {
+    const protocol = this.inbound.scope.http_version === '2' ? 'h2' : 'http1';
+    this.ctx.metrics?.workerWait.observe({ protocol }, (performance.now() - this.sentAt) / 1000);
     this.res.writeHead(message.status, responseHeaders(message.headers, this.inbound.scope.http_version === '2'));
     this.state = 'streaming';
     this.arm(this.ctx.options.limits.responseIdleTimeoutMs, 'response stalled');
@@ -286,6 +291,7 @@ export class HttpExchange {
     // A worker still reading the body or streaming must hear that this exchange is over.
     if (this.pullChannel !== undefined) this.ctx.layer.send(this.pullChannel, { type: 'http.disconnect' }).catch(() => {});
     logFailure(this.ctx.logger, error, { channel: this.target, reply_channel: this.reply, path: this.inbound.scope.path });
+    if (error instanceof ChannelFull) this.ctx.metrics?.channelFull.inc({ channel: this.target });
     if (!this.res.headersSent) {
       const { status, reason } = outcomeOf(error);
       // An HTTP/1.1 upload cut short leaves unread bytes on the connection: close it.

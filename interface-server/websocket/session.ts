@@ -313,6 +313,7 @@ export class WebSocketSession {
   private fail(error: unknown): void {
     if (this.phase === 'closed') return;
     logFailure(this.ctx.logger, error, { channel: this.target, reply_channel: this.reply, path: this.path });
+    if (error instanceof ChannelFull) this.ctx.metrics?.channelFull.inc({ channel: this.target });
     const outcome = outcomeOf(error);
     if (this.phase === 'connecting') {
       this.finish(() => this.handshake.deny(outcome.status, outcome.reason));

@@ -1,0 +1,27 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+const SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** The interface server's metrics, registered on the registry the admin port serves. */
+export class ServerMetrics {
+  readonly requests: Counter<'protocol' | 'status'>;
+  readonly duration: Histogram<'protocol'>;
+  readonly workerWait: Histogram<'protocol'>;
+  readonly channelFull: Counter<'channel'>;
+
+  constructor(registry: Registry, openWebSockets: () => number) {
+    const registers = [registry];
+    this.requests = new Counter({ name: 'switchyard_http_requests_total', help: 'HTTP requests answered, by protocol and status', labelNames: ['protocol', 'status'], registers });
+    this.duration = new Histogram({ name: 'switchyard_http_request_duration_seconds', help: 'Time from request to the end of its response', labelNames: ['protocol'], buckets: SECONDS, registers });
+    this.workerWait = new Histogram({ name: 'switchyard_http_worker_wait_seconds', help: 'Time from sending a request to the workers to the start of their response', labelNames: ['protocol'], buckets: SECONDS, registers });
+    this.channelFull = new Counter({ name: 'switchyard_channel_full_total', help: 'Requests and WebSocket events refused because their channel was full', labelNames: ['channel'], registers });
+    new Gauge({
+      name: 'switchyard_websocket_connections',
+      help: 'Open WebSocket connections',
+      registers,
+      collect() {
+        this.set(openWebSockets());
+      },
+    });
+  }
+}

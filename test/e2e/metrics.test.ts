@@ -1,0 +1,73 @@
+import { Registry } from 'prom-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { RedisLayer } from '../../channel-layer/index.js';
+import { createApp, durableSender, Worker } from '../../consumers/index.js';
+import { freePort, RedisServer } from '../helpers/redis-server.js';
+import { killAll, QUICKSTART, randomPrefix, startServe, startWorker } from '../helpers/processes.js';
+
+/** One sample's value from Prometheus text, by metric name and labels as written. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('metrics on the admin port', () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+  });
+  afterEach(async () => {
+    await killAll();
+  });
+  afterAll(async () => {
+    await redis.stop();
+  });
+
+  it('count requests, worker waits, open WebSockets and messages taken, truly', async () => {
+    const layer = { redisUrl: redis.url, prefix: randomPrefix('metrics') };
+    const [serverAdmin, workerAdmin] = [await freePort(), await freePort()];
+    const server = await startServe(QUICKSTART, layer, ['--admin-port', String(serverAdmin)]);
+    await startWorker(QUICKSTART, layer, ['--admin-port', String(workerAdmin)]);
+    for (let i = 0; i < 7; i++) expect((await fetch(`${server.url}/hello`)).status).toBe(200);
+    expect((await fetch(`${server.url}/nope`)).status).toBe(404);
+    const sockets = await Promise.all([0, 1].map(() => new Promise<WebSocket>((resolve) => {
+      const ws = new WebSocket(`${server.wsUrl}/ws/echo`);
+      ws.once('open', () => resolve(ws));
+    })));
+
+    const scrape = async (port: number): Promise<string> => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const fromServer = await scrape(serverAdmin);
+    expect(sample(fromServer, 'switchyard_http_requests_total{protocol="http1",status="200"}')).toBe(7);
+    expect(sample(fromServer, 'switchyard_http_requests_total{protocol="http1",status="404"}')).toBe(1);
+    expect(sample(fromServer, 'switchyard_http_worker_wait_seconds_count{protocol="http1"}')).toBe(8);
+    expect(sample(fromServer, 'switchyard_websocket_connections')).toBe(2);
+    expect(sample(fromServer, 'switchyard_layer_dropped_messages_total{reason="expired"}')).toBe(0);
+
+    const fromWorker = await scrape(workerAdmin);
+    expect(sample(fromWorker, 'switchyard_worker_messages_total{channel="http.request"}')).toBe(8);
+    expect(sample(fromWorker, 'switchyard_worker_messages_total{channel="websocket"}')).toBe(2); // two connects
+    expect(sample(fromWorker, 'switchyard_worker_busy_ratio')).toBe(0);
+    for (const ws of sockets) ws.close();
+  }, 30_000);
+
+  it('report durable queue counts by state', async () => {
+    const prefix = randomPrefix('durable-metrics');
+    const config = { url: redis.url, prefix };
+    const app = createApp().channel('mail', () => {}, { durable: { attempts: 1 } });
+    const sender = durableSender(app, config);
+    for (let i = 0; i < 3; i++) await sender.send('mail', { type: 'mail.send', i }, { delayMs: 60_000 });
+    const layer = new RedisLayer({ url: redis.url, prefix });
+    const registry = new Registry();
+    const worker = new Worker(app, layer, { durable: config, metrics: registry });
+    try {
+      const text = await registry.metrics();
+      expect(sample(text, 'switchyard_durable_jobs{channel="mail",state="delayed"}')).toBe(3);
+      expect(sample(text, 'switchyard_durable_jobs{channel="mail",state="waiting"}')).toBe(0);
+    } finally {
+      await worker.stop();
+      await sender.close();
+      await layer.close();
+    }
+  });
+});
