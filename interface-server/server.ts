@@ -122,16 +122,17 @@ export class InterfaceServer {
 
   private onRequest(req: AnyRequest, res: AnyResponse): void {
     if (this.closing !== undefined && req.httpVersion !== '2.0') res.setHeader('connection', 'close');
-    const metrics = this.ctx.metrics;
-    if (metrics !== undefined) {
-      // Counted once per response, whoever answered it (the server itself, static, a worker).
-      const started = performance.now();
-      const protocol = req.httpVersion === '2.0' ? 'h2' : 'http1';
-      res.once('close', () => {
-        metrics.requests.inc({ protocol, status: res.writableFinished ? String(res.statusCode) : 'aborted' });
-        metrics.duration.observe({ protocol }, (performance.now() - started) / 1000);
-      });
-    }
+    // One access-log line and the metrics per response, whoever answered it (the server
+    // itself, static files, a worker).
+    const started = performance.now();
+    const protocol = req.httpVersion === '2.0' ? 'h2' : 'http1';
+    res.once('close', () => {
+      const status = res.writableFinished ? String(res.statusCode) : 'aborted';
+      const ms = performance.now() - started;
+      this.ctx.metrics?.requests.inc({ protocol, status });
+      this.ctx.metrics?.duration.observe({ protocol }, ms / 1000);
+      this.logger.info({ method: req.method, path: req.url, protocol, status, ms: Math.round(ms * 10) / 10, client: req.socket?.remoteAddress }, 'request');
+    });
     this.track(
       handleRequest(this.ctx, req, res).catch((error: unknown) => {
         this.logger.error({ err: error, path: req.url }, 'request failed in the server');

@@ -41,6 +41,10 @@ export class WebSocketSession {
   private timer: NodeJS.Timeout | undefined;
   private readonly stop = new AbortController();
   private paused = false;
+  private readonly began = performance.now();
+  private framesIn = 0;
+  private framesOut = 0;
+  private closeCode: number | undefined;
   /** The client's socket closed while its connect event was with a worker. */
   private socketGone = false;
   /** The handshake until the connection is open or refused: it holds the upgrade request. */
@@ -133,6 +137,7 @@ export class WebSocketSession {
       if (this.phase !== 'open' || this.ws === undefined) return;
       if (message.type === 'websocket.send') {
         this.ws.send(message.text ?? message.bytes!);
+        this.framesOut++;
       } else if (message.type === 'websocket.close') {
         this.phase = 'closing';
         this.ws.close(message.code, message.reason);
@@ -177,7 +182,10 @@ export class WebSocketSession {
         return;
       case 'websocket.send':
         if (this.phase === 'connecting') throw new ProtocolViolation('"websocket.accept" before "websocket.send"', message.type);
-        if (this.phase === 'open') this.ws?.send(message.text ?? message.bytes!);
+        if (this.phase === 'open' && this.ws !== undefined) {
+          this.ws.send(message.text ?? message.bytes!);
+          this.framesOut++;
+        }
         return;
       case 'websocket.done':
         this.done(message.state);
@@ -232,6 +240,7 @@ export class WebSocketSession {
   }
 
   private onFrame(data: RawData, isBinary: boolean): void {
+    this.framesIn++;
     const payload = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     this.enqueue(isBinary ? { type: 'websocket.receive', bytes: payload } : { type: 'websocket.receive', text: payload.toString('utf8') });
     // Backpressure: stop reading the client while its events wait for the workers.
@@ -243,6 +252,7 @@ export class WebSocketSession {
 
   private onClientClose(code: number, reason: string): void {
     if (this.phase === 'closed') return;
+    this.closeCode = code;
     this.phase = 'closing';
     this.disconnectQueued = true;
     this.queue.push({ type: 'websocket.disconnect', code, reason });
@@ -331,6 +341,13 @@ export class WebSocketSession {
   }
 
   private finish(last?: () => void): void {
+    if (this.phase !== 'closed') {
+      // One access-log line per session: how it ended and what it carried.
+      this.ctx.logger.info(
+        { path: this.path, http_version: this.httpVersion, opened: this.ws !== undefined, code: this.closeCode, ms: Math.round(performance.now() - this.began), frames_in: this.framesIn, frames_out: this.framesOut },
+        'websocket session',
+      );
+    }
     this.phase = 'closed';
     clearTimeout(this.timer);
     last?.();

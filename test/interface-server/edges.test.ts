@@ -63,6 +63,31 @@ describe.each(['memory', 'redis'] as const)('protocol edges on the %s layer', (k
     expect(await closed).toEqual({ code: 1013, reason: 'server busy, try again later' });
   });
 
+  it('writes one access-log line per request and per WebSocket session', async () => {
+    harness = await startServer(kind, {}, { redis });
+    worker = websocketWorker(harness.workerLayer, async (io) => {
+      if (io.event.type === 'websocket.connect') await io.accept();
+      else if (io.event.type === 'websocket.receive') await io.text(String(io.event.text));
+    });
+    const http = httpWorker(harness.workerLayer, async (io) => {
+      await io.start(404);
+      await io.body('no such thing');
+    });
+    expect((await fetch(`${harness.url}/nothing-here?x=1`)).status).toBe(404);
+    await http.stop();
+    const ws = await openWebSocket(wsUrl(harness.url, '/ws'));
+    for (const text of ['a', 'b']) {
+      const echoed = new Promise((resolve) => ws.once('message', resolve));
+      ws.send(text);
+      await echoed;
+    }
+    const closed = closeOf(ws);
+    ws.close(1000);
+    await closed;
+    await expect.poll(() => harness!.logs.find((l) => l.msg === 'websocket session')).toMatchObject({ path: '/ws', opened: true, code: 1000, frames_in: 2, frames_out: 2 });
+    expect(harness.logs.find((l) => l.msg === 'request')).toMatchObject({ method: 'GET', path: '/nothing-here?x=1', protocol: 'http1', status: '404' });
+  });
+
   describe('messages that reach connections through a group', () => {
     async function room(members: number, capacity = 100) {
       harness = await startServer(kind, {}, { redis, layer: { capacity } });
