@@ -19,6 +19,7 @@ export async function runChannel(runtime: Runtime, channel: ChannelConsumer, raw
       consumer,
       channel: channel.name,
       signal: deadline.signal,
+      traceparent: undefined,
       log: runtime.logger.child({ consumer }),
       locals: {},
       send: (target, next, options) => runtime.send(target, next, options),

@@ -12,6 +12,8 @@ interface BaseContext {
   /** Aborted when the client goes away or the consumer's time is up. */
   readonly signal: AbortSignal;
   readonly log: Logger;
+  /** W3C trace context of the request or job this consumer serves (in its log lines as trace_id). */
+  readonly traceparent: string | undefined;
   /** Free-form values middleware hands to consumers (`ctx.locals.user`). */
   locals: Record<string, unknown>;
   /**

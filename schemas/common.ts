@@ -35,6 +35,8 @@ export const connectionScope = {
   headers,
   client: address,
   server: address,
+  /** W3C trace context of the request (the client's, or one the server made). */
+  traceparent: z.string().optional(),
 };
 
 export type Headers = z.infer<typeof headers>;

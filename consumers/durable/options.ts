@@ -37,6 +37,8 @@ export interface SendOptions {
   delayMs?: number;
   /** Idempotent sends: a job with this id is enqueued once, however often it is sent. */
   jobId?: string;
+  /** The job's trace context; `ctx.send` passes the sending consumer's. */
+  traceparent?: string | undefined;
 }
 
 export function parseDurableOptions(channel: string, input: DurableOptionsInput | true): DurableOptions {

@@ -1,12 +1,12 @@
 import { UnrecoverableError, Worker as BullWorker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { WireMessage } from '../../schemas/index.js';
+import { traceId, type WireMessage } from '../../schemas/index.js';
 import type { ChannelConsumer } from '../app.js';
 import { compose } from '../middleware.js';
 import { broadcast, CONSUMER_DONE, type Runtime } from '../runtime.js';
 import type { ChannelContext } from '../types.js';
 import { queuePrefix, workerConnection, type DurableConfig } from './connection.js';
-import { fromJobData } from './job-data.js';
+import { fromJobData, TRACE_KEY } from './job-data.js';
 import type { DurableOptions } from './options.js';
 
 /**
@@ -59,7 +59,8 @@ export class DurableRunner {
   }
 
   private async process(consumer: ChannelConsumer, job: Job): Promise<void> {
-    let message: WireMessage = fromJobData(job.data);
+    const { [TRACE_KEY]: traceparent, ...fields } = fromJobData(job.data) as WireMessage & { [TRACE_KEY]?: string };
+    let message = fields as WireMessage;
     if (consumer.schema) {
       const checked = consumer.schema.safeParse(message);
       if (!checked.success) {
@@ -75,9 +76,10 @@ export class DurableRunner {
       consumer: consumerName,
       channel: consumer.name,
       signal: controller.signal,
-      log: this.runtime.logger.child({ consumer: consumerName, jobId: job.id, attempt: job.attemptsMade + 1 }),
+      traceparent,
+      log: this.runtime.logger.child({ consumer: consumerName, jobId: job.id, attempt: job.attemptsMade + 1, ...(traceparent ? { trace_id: traceId(traceparent) } : {}) }),
       locals: { jobId: job.id, attempt: job.attemptsMade + 1 },
-      send: (channel, next, options) => this.runtime.send(channel, next, options),
+      send: (channel, next, options) => this.runtime.send(channel, next, { traceparent, ...options }),
       groupSend: (group, next) => this.runtime.layer.groupSend(group, next),
       broadcast: (group, data) => broadcast(this.runtime, group, data),
     };

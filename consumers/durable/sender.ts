@@ -4,7 +4,7 @@ import { ReplyError, type Redis } from 'ioredis';
 import { LayerUnavailable } from '../../channel-layer/index.js';
 import type { WireMessage } from '../../schemas/index.js';
 import { queuePrefix, senderConnection, type DurableConfig } from './connection.js';
-import { bullJobId, toJobData } from './job-data.js';
+import { bullJobId, toJobData, TRACE_KEY } from './job-data.js';
 
 /** How long a first send waits for a sender's first connection. */
 const FIRST_CONNECT_MS = 5_000;
@@ -35,7 +35,9 @@ export class DurableSender {
     const queue = this.queue(channel);
     await this.connected(channel);
     try {
-      const job = await queue.add(message.type, toJobData(message), {
+      const data = toJobData(message);
+      if (options.traceparent !== undefined) data[TRACE_KEY] = options.traceparent;
+      const job = await queue.add(message.type, data, {
         ...(options.delayMs ? { delay: options.delayMs } : {}),
         ...(options.jobId !== undefined ? { jobId: bullJobId(options.jobId) } : {}),
       });

@@ -40,6 +40,11 @@ export class HttpRequest {
     return this.abortSignal;
   }
 
+  /** W3C trace context: the client's traceparent, or one the interface server started. */
+  get traceparent(): string | undefined {
+    return this.message.traceparent;
+  }
+
   /** Whether the request carries a body (some of it came, or more is coming). */
   get hasBody(): boolean {
     return this.message.body.length > 0 || this.message.more_body;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { LinkedAbort } from '../../channel-layer/linked-abort.js';
-import { parseServerToWorker, type HttpRequest as HttpRequestMessage, type WireMessage } from '../../schemas/index.js';
+import { parseServerToWorker, traceId, type HttpRequest as HttpRequestMessage, type WireMessage } from '../../schemas/index.js';
 import { compose } from '../middleware.js';
 import { broadcast, consumerDeadline, raceSignal, type Runtime } from '../runtime.js';
 import type { HttpContext } from '../types.js';
@@ -46,7 +46,7 @@ export async function runHttp(runtime: Runtime, raw: WireMessage): Promise<void>
     await sendResponse(io, response, message.method, link.signal);
   } catch (error) {
     if (io.clientGone.aborted) return; // nobody to tell
-    runtime.logger.error({ err: error, consumer, path: message.path }, `HTTP consumer ${consumer} failed: ${(error as Error)?.message ?? error}`);
+    runtime.logger.error({ err: error, consumer, path: message.path, trace_id: message.traceparent && traceId(message.traceparent) }, `HTTP consumer ${consumer} failed: ${(error as Error)?.message ?? error}`);
     const answer = started
       ? io.send({ type: 'http.response.abort', reason: 'the application failed' })
       : io.send({ type: 'http.response.start', status: 500, headers: [['content-type', 'text/plain; charset=utf-8']] }).then(() =>
@@ -114,19 +114,21 @@ function httpContext(
 ): HttpContext {
   const { layer } = runtime;
   let log: Logger | undefined;
+  const traceparent = request.traceparent;
   return {
     kind: 'http',
     consumer,
     request,
     params,
+    traceparent,
     get signal() {
       return request.signal; // registers for http.disconnect on first look
     },
     get log() {
-      return (log ??= runtime.logger.child({ consumer })); // made on first use: most consumers never log
+      return (log ??= runtime.logger.child({ consumer, ...(traceparent ? { trace_id: traceId(traceparent) } : {}) })); // made on first use
     },
     locals: {},
-    send: (channel, message, options) => runtime.send(channel, message, options),
+    send: (channel, message, options) => runtime.send(channel, message, { traceparent, ...options }),
     groupSend: (group, message) => layer.groupSend(group, message),
     broadcast: (group, data) => broadcast(runtime, group, data),
     earlyHints: (links, headers = []) => io.send({ type: 'http.response.early_hints', links, headers }),

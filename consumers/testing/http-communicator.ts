@@ -1,3 +1,4 @@
+import { isTraceparent, newTraceparent } from '../../schemas/index.js';
 import { HeaderList, headerPairs, type HeadersInit } from '../http/headers.js';
 import type { TestBed } from './test-bed.js';
 
@@ -61,6 +62,7 @@ export class HttpCommunicator {
         headers,
         client: ['127.0.0.1', 50000],
         server: ['127.0.0.1', 80],
+        traceparent: traceparentFrom(headers),
         body: chunks.shift() ?? Buffer.alloc(0),
         more_body: chunks.length > 0,
         extensions: { 'http.response.window': { chunks: 16 }, 'http.response.early_hints': {} },
@@ -110,6 +112,12 @@ async function collect(layer: TestBed['layer'], reply: string, pending: Buffer[]
       }
     }
   }
+}
+
+/** As the interface server does: the request's valid traceparent, or a new trace. */
+export function traceparentFrom(headers: [string, string][]): string {
+  const given = headers.find(([name]) => name === 'traceparent')?.[1];
+  return isTraceparent(given) ? given.trim() : newTraceparent();
 }
 
 function response(status: number, headers: [string, string][], chunks: Buffer[], hints: string[]): TestResponse {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { connectionEvent, parseServerToWorker, type Headers, type WebsocketConnect, type WireMessage } from '../../schemas/index.js';
+import { connectionEvent, parseServerToWorker, traceId, type Headers, type WebsocketConnect, type WireMessage } from '../../schemas/index.js';
 import type { SendOptions } from '../durable/options.js';
 import { HeaderList } from '../http/headers.js';
 import { compose } from '../middleware.js';
@@ -16,6 +16,7 @@ interface Scope {
   headers: Headers;
   client: [string, number] | null;
   subprotocols: string[];
+  traceparent?: string | undefined;
 }
 
 const SCOPE_KEY = '$scope';
@@ -50,6 +51,7 @@ export async function runWebSocketEvent(runtime: Runtime, raw: WireMessage): Pro
         headers: connect.headers,
         client: connect.client,
         subprotocols: connect.subprotocols,
+        traceparent: connect.traceparent,
       };
     }
     if (scope === undefined) throw new TypeError(`"${raw.type}" for a connection with no scope: was it accepted by this app?`);
@@ -142,6 +144,7 @@ function websocketContext(
   const ctx: WebSocketContext = {
     kind: 'websocket',
     consumer,
+    traceparent: scope.traceparent,
     params,
     path: scope.path,
     query: new URLSearchParams(scope.query),
@@ -153,7 +156,7 @@ function websocketContext(
     locals: {},
     signal,
     get log() {
-      return (log ??= runtime.logger.child({ consumer })); // made on first use: most consumers never log
+      return (log ??= runtime.logger.child({ consumer, ...(scope.traceparent ? { trace_id: traceId(scope.traceparent) } : {}) })); // made on first use
     },
     accept(options = {}) {
       note.accept();
@@ -164,7 +167,7 @@ function websocketContext(
       return toClient({ type: 'websocket.close', code: 1000, status, ...(body === undefined ? {} : { body: typeof body === 'string' ? Buffer.from(body) : body }), ...(headers ? { headers } : {}) });
     },
     send(target: string | Uint8Array, message?: WireMessage, options?: SendOptions): Promise<void> {
-      if (message !== undefined) return runtime.send(target as string, message, options);
+      if (message !== undefined) return runtime.send(target as string, message, { traceparent: scope.traceparent, ...options });
       return toClient(typeof target === 'string' ? { type: 'websocket.send', text: target } : { type: 'websocket.send', bytes: target });
     },
     close(code = 1000, reason = '') {

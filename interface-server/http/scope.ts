@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Address, Headers } from '../../schemas/index.js';
+import { isTraceparent, newTraceparent, type Address, type Headers } from '../../schemas/index.js';
 import type { AnyRequest } from '../listener.js';
 import { normalizeAddress, resolvePeer } from '../proxy.js';
 
@@ -14,6 +14,7 @@ export interface RequestScope {
   headers: Headers;
   client: Address;
   server: Address;
+  traceparent: string;
 }
 
 /** The request target could not be read (bad percent-encoding): a 400. */
@@ -74,6 +75,7 @@ export function requestScope(req: AnyRequest, trustedProxies: ReadonlySet<string
     headers,
     client: peer.host === '' ? null : [peer.host, peer.port],
     server: socket?.localAddress ? [normalizeAddress(socket.localAddress), socket.localPort ?? 0] : null,
+    traceparent: traceparentOf(headers),
   };
 }
 
@@ -84,6 +86,12 @@ export function requestScope(req: AnyRequest, trustedProxies: ReadonlySet<string
 function joinedHeader(headers: Headers, name: string): string | undefined {
   const values = headers.filter(([key]) => key === name).map(([, value]) => value);
   return values.length === 0 ? undefined : values.join(',');
+}
+
+/** The client's traceparent when it sent a valid one, else a new trace. */
+function traceparentOf(headers: Headers): string {
+  const given = headerValue(headers, 'traceparent');
+  return isTraceparent(given) ? given.trim() : newTraceparent();
 }
 
 /** First value of a header, by lower-case name. */
