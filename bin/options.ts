@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 /**
  * The commands' flags. Each has an environment variable that stands in for it (commander's
@@ -10,6 +11,7 @@ export interface CommonFlags {
   redis: string;
   prefix: string;
   logLevel: string;
+  logFormat: string;
   /** Health endpoints (/healthz, /readyz) on this port, when given. */
   adminPort?: number;
   adminHost: string;
@@ -55,6 +57,7 @@ export function addLayerFlags(command: Command, redis: boolean): Command {
   }
   return command
     .addOption(flag('--log-level <level>', 'log level', 'SWITCHYARD_LOG_LEVEL', 'info').choices(LOG_LEVELS))
+    .addOption(flag('--log-format <format>', 'json lines, or pretty for people', 'SWITCHYARD_LOG_FORMAT', redis ? 'json' : 'pretty').choices(['json', 'pretty']))
     .addOption(flag('--admin-port <port>', 'serve /healthz and /readyz on this port (off when not given)', 'SWITCHYARD_ADMIN_PORT', undefined, portNumber))
     .addOption(flag('--admin-host <host>', 'address of the admin endpoints', 'SWITCHYARD_ADMIN_HOST', '127.0.0.1'));
 }
@@ -82,7 +85,12 @@ function portNumber(value: string): number {
   return port;
 }
 
-export function logger(level: string, name: string): Logger {
+/**
+ * JSON lines for log pipelines, or (`pretty`, the default of `dev`) one readable line per
+ * entry, written synchronously by pino-pretty in this process.
+ */
+export function logger(level: string, name: string, format: string = 'json'): Logger {
+  if (format === 'pretty') return pino({ name, level }, pretty({ colorize: process.stdout.isTTY, sync: true, singleLine: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' }));
   return pino({ name, level });
 }
 

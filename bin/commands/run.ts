@@ -76,7 +76,7 @@ export function devCommand(): Command {
   addServerFlags(addWorkerFlags(addLayerFlags(command, false)));
   command.addOption(new Option('--redis <url>', 'Redis for durable channels only (optional: without it they run at most once)').env('REDIS_URL'));
   return command.action(async (file: string, flags: CommonFlags & ServerFlags & WorkerFlags & { redis?: string }) => {
-    const log = logger(flags.logLevel, 'switchyard');
+    const log = logger(flags.logLevel, 'switchyard', flags.logFormat);
     const app = await loadApp(file);
     const layer = new MemoryLayer({ processName: 'dev' });
     const durable = flags.redis === undefined ? undefined : { url: flags.redis, prefix: 'switchyard-dev' };
@@ -104,7 +104,7 @@ export function serveCommand(): Command {
     .argument('[app]', 'module exporting the app (.ts or .js)');
   addServerFlags(addLayerFlags(command, true));
   return command.action(async (file: string | undefined, flags: CommonFlags & ServerFlags) => {
-    const log = logger(flags.logLevel, 'switchyard');
+    const log = logger(flags.logLevel, 'switchyard', flags.logFormat);
     const manifest = file === undefined ? undefined : (await loadApp(file)).manifest();
     await onRedis(flags, 'server', log, async (layer, metrics) => {
       const server = new InterfaceServer(layer, { ...serverOptions(flags, manifest), metrics, logger: log.child({ role: 'server' }) });
@@ -121,7 +121,7 @@ export function workerCommand(): Command {
   const command = new Command('worker').description("run APP's consumers on Redis").argument('<app>', 'module exporting the app (.ts or .js)');
   addWorkerFlags(addLayerFlags(command, true));
   return command.action(async (file: string, flags: CommonFlags & WorkerFlags) => {
-    const log = logger(flags.logLevel, 'switchyard');
+    const log = logger(flags.logLevel, 'switchyard', flags.logFormat);
     const app = await loadApp(file);
     await onRedis(flags, 'worker', log, async (layer, metrics) => {
       const durable = { url: flags.redis, prefix: flags.prefix };

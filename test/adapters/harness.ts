@@ -105,7 +105,7 @@ export async function startTargets(): Promise<Targets> {
 
     redis = await RedisServer.start();
     const layerEnv = childEnv({ REDIS_URL: redis.url, SWITCHYARD_PREFIX: randomPrefix('adapters'), ADAPTER_STATIC_DIR: staticDir });
-    const dev = new SwitchyardProcess(['dev', APP_FILE, '--port', '0'], childEnv({ ADAPTER_STATIC_DIR: staticDir }));
+    const dev = new SwitchyardProcess(['dev', APP_FILE, '--port', '0', '--log-format', 'json'], childEnv({ ADAPTER_STATIC_DIR: staticDir }));
     const serve = new SwitchyardProcess(['serve', APP_FILE, '--port', '0'], layerEnv);
     const worker = new SwitchyardProcess(['worker', APP_FILE], layerEnv);
     procs.push(dev, serve, worker);

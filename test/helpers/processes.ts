@@ -208,7 +208,7 @@ export async function startWorker(app: string, layer: LayerEnv, flags: string[] 
 
 /** `switchyard dev APP --port 0 …flags` (no Redis: no REDIS_URL in its environment), once it listens. */
 export async function startDev(app: string, flags: string[] = []): Promise<Listening> {
-  return listening(new SwitchyardProcess(['dev', app, '--port', '0', ...flags], childEnv()));
+  return listening(new SwitchyardProcess(['dev', app, '--port', '0', '--log-format', 'json', ...flags], childEnv()));
 }
 
 /** Runs `switchyard …args` to its end (killed after `timeoutMs`, which the result shows). */
