@@ -10,7 +10,8 @@ import { assertChannelName, assertGroupName, inboxOf } from '../names.js';
 import { CapacityTable, layerOptions, parseLayerOptions, type LayerOptionsInput } from '../options.js';
 import { assertMessage, normalizeMax, randomId } from '../validate.js';
 import { BatchedSender } from './batched-sender.js';
-import { BlockingPop, type Popped } from './blocking-pop.js';
+import { PopPool } from './pop-pool.js';
+import type { BlockingPop, Popped } from './blocking-pop.js';
 import { openConnection, toLayerError } from './connection.js';
 import { RedisKeys } from './keys.js';
 import { defineScripts, type ScriptedRedis } from './scripts.js';
@@ -53,8 +54,7 @@ export class RedisLayer implements ChannelLayer {
   private readonly held = new Set<string>();
   /** Groups each held channel is known to be in, so releasing it can leave them. */
   private readonly memberships = new Map<string, Set<string>>();
-  private readonly idlePops: BlockingPop[] = [];
-  private readonly allPops = new Set<BlockingPop>();
+  private readonly pops: PopPool;
   private readonly receiving = new Set<Promise<unknown>>();
   /** Every pending receive listens to it (through LinkedAbort): no listener limit. */
   private readonly closing = unlimited(new AbortController());
@@ -71,6 +71,7 @@ export class RedisLayer implements ChannelLayer {
     this.local = new LocalChannels(this.options.expiryMs);
     this.redis = defineScripts(openConnection(this.options.url, `${this.inbox}cmd`));
     this.sender = new BatchedSender(this.redis, this.options.expiryMs + 1000);
+    this.pops = new PopPool(this.options.url, this.inbox, this.redis);
     this.redis.on('ready', () => this.heartbeat !== undefined && this.beat());
   }
 
@@ -206,7 +207,7 @@ export class RedisLayer implements ChannelLayer {
     this.closing.abort(new LayerClosed());
     await this.sender.drain();
     await Promise.allSettled([...this.receiving, this.inboxReader]);
-    for (const pop of this.allPops) pop.disconnect();
+    this.pops.closeAll();
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
@@ -221,7 +222,7 @@ export class RedisLayer implements ChannelLayer {
    */
   private async receiveShared(shared: string[], local: string[], max: number, signal: AbortSignal): Promise<Delivery[]> {
     this.assertAvailable();
-    const pop = this.acquirePop();
+    const pop = this.pops.acquire();
     const channelOf = new Map(shared.map((channel) => [this.keys.list(channel), channel]));
     let rotation = 0;
     try {
@@ -250,7 +251,7 @@ export class RedisLayer implements ChannelLayer {
         if (waited.status === 'rejected' && waited.reason !== RACE_DECIDED) throw waited.reason;
       }
     } finally {
-      this.releasePop(pop);
+      this.pops.release(pop);
     }
   }
 
@@ -294,7 +295,7 @@ export class RedisLayer implements ChannelLayer {
     this.beat();
     this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatIntervalMs);
     this.heartbeat.unref();
-    const pop = this.newPop('inbox');
+    const pop = this.pops.create('inbox');
     this.inboxAvailable = true; // until a failure says otherwise: receivers may wait for the first connect
     this.inboxReader = this.readInbox(pop);
   }
@@ -357,25 +358,6 @@ export class RedisLayer implements ChannelLayer {
 
   private beat(): void {
     this.redis.zadd(this.keys.alive, Date.now(), this.inbox).catch(noop);
-  }
-
-  private acquirePop(): BlockingPop {
-    return this.idlePops.pop() ?? this.newPop('receive');
-  }
-
-  private releasePop(pop: BlockingPop): void {
-    if (this.closing.signal.aborted || pop.redis.status === 'end' || this.idlePops.length >= 4) {
-      pop.disconnect();
-      this.allPops.delete(pop);
-    } else {
-      this.idlePops.push(pop);
-    }
-  }
-
-  private newPop(role: string): BlockingPop {
-    const pop = new BlockingPop(openConnection(this.options.url, `${this.inbox}${role}`), this.redis);
-    this.allPops.add(pop);
-    return pop;
   }
 
   private assertOpen(): void {
