@@ -1,10 +1,8 @@
-import { once } from 'node:events';
 import { Queue } from 'bullmq';
-import { LayerUnavailable } from '../../channel-layer/index.js';
 import type { Redis } from 'ioredis';
 import type { WireMessage } from '../../schemas/index.js';
 import type { App } from '../app.js';
-import { queuePrefix, senderConnection, type DurableConfig } from './connection.js';
+import { connected, queuePrefix, senderConnection, type DurableConfig } from './connection.js';
 import { bullJobId, fromJobData } from './job-data.js';
 import { DurableSender } from './sender.js';
 
@@ -37,7 +35,7 @@ export class DurableAdmin {
 
   /** Durable channels that have a queue in this Redis (found by SCAN, never KEYS). */
   async channels(): Promise<string[]> {
-    await this.connected();
+    await connected(this.redis, `durable channels at ${this.config.url}`);
     const prefix = `${queuePrefix(this.config)}:`;
     const names = new Set<string>();
     let cursor = '0';
@@ -50,13 +48,13 @@ export class DurableAdmin {
   }
 
   async counts(channel: string): Promise<DurableCounts> {
-    await this.connected();
+    await connected(this.redis, `durable channels at ${this.config.url}`);
     const counts = await this.queue(channel).getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
     return { waiting: counts.waiting ?? 0, active: counts.active ?? 0, delayed: counts.delayed ?? 0, completed: counts.completed ?? 0, failed: counts.failed ?? 0 };
   }
 
   async deadLetters(channel: string, { from = 0, to = 99 } = {}): Promise<DeadLetter[]> {
-    await this.connected();
+    await connected(this.redis, `durable channels at ${this.config.url}`);
     const jobs = await this.queue(channel).getFailed(from, to);
     return jobs.map((job) => ({
       id: job.id!,
@@ -70,7 +68,7 @@ export class DurableAdmin {
 
   /** Runs a dead letter again, its attempts starting over. `jobId` as sent or as listed. */
   async retry(channel: string, jobId: string): Promise<void> {
-    await this.connected();
+    await connected(this.redis, `durable channels at ${this.config.url}`);
     const job = (await this.queue(channel).getJob(jobId)) ?? (await this.queue(channel).getJob(bullJobId(jobId)));
     if (job === undefined) throw new Error(`no job ${jobId} on durable channel "${channel}"`);
     await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
@@ -79,16 +77,6 @@ export class DurableAdmin {
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
     this.redis.disconnect();
-  }
-
-  /** Commands fail at once while disconnected (no offline queue): wait for the first connect. */
-  private async connected(): Promise<void> {
-    if (this.redis.status === 'ready') return;
-    try {
-      await once(this.redis, 'ready', { signal: AbortSignal.timeout(5_000) });
-    } catch {
-      throw new LayerUnavailable(`cannot reach Redis at ${this.config.url}`);
-    }
   }
 
   private queue(channel: string): Queue {

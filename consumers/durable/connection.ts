@@ -1,4 +1,9 @@
+import { once } from 'node:events';
 import { Redis } from 'ioredis';
+import { LayerUnavailable } from '../../channel-layer/index.js';
+
+/** How long a first command waits for a connection's first connect. */
+const FIRST_CONNECT_MS = 5_000;
 
 export interface DurableConfig {
   url: string;
@@ -25,4 +30,27 @@ export function workerConnection(config: DurableConfig): Redis {
   const redis = new Redis(config.url, { maxRetriesPerRequest: null, connectionName: 'switchyard-durable-worker' });
   redis.on('error', () => {}); // BullMQ reconnects; the worker logs its own errors
   return redis;
+}
+
+/**
+ * Resolves once `redis` can take commands. BullMQ waits for a connection's first 'ready' for
+ * as long as it takes, and with no offline queue a command fails while disconnected: so wait
+ * a moment for a first connect, and answer LayerUnavailable at once while Redis is away.
+ */
+export async function connected(redis: Redis, what: string): Promise<void> {
+  const status = redis.status;
+  if (status === 'ready') return;
+  if (status === 'wait' || status === 'connecting' || status === 'connect') {
+    const ready = once(redis, 'ready', { signal: AbortSignal.timeout(FIRST_CONNECT_MS) });
+    const failed = once(redis, 'error').then(([error]) => Promise.reject(error as Error));
+    ready.catch(() => {});
+    failed.catch(() => {});
+    try {
+      await Promise.race([ready, failed]);
+      return;
+    } catch (error) {
+      throw new LayerUnavailable(`${what}: Redis is not reachable`, { cause: error });
+    }
+  }
+  throw new LayerUnavailable(`${what}: not connected to Redis (${status})`);
 }

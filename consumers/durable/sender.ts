@@ -1,13 +1,9 @@
-import { once } from 'node:events';
 import { Queue } from 'bullmq';
 import { ReplyError, type Redis } from 'ioredis';
 import { LayerUnavailable } from '../../channel-layer/index.js';
 import type { WireMessage } from '../../schemas/index.js';
-import { queuePrefix, senderConnection, type DurableConfig } from './connection.js';
+import { connected, queuePrefix, senderConnection, type DurableConfig } from './connection.js';
 import { bullJobId, toJobData, TRACE_KEY } from './job-data.js';
-
-/** How long a first send waits for a sender's first connection. */
-const FIRST_CONNECT_MS = 5_000;
 import { jobOptions, type DurableOptions, type SendOptions } from './options.js';
 
 /**
@@ -33,7 +29,7 @@ export class DurableSender {
   /** Resolves with the job's id once the job is stored in Redis; LayerUnavailable while Redis is away. */
   async send(channel: string, message: WireMessage, options: SendOptions = {}): Promise<string> {
     const queue = this.queue(channel);
-    await this.connected(channel);
+    await connected(this.redis, `cannot enqueue on durable channel "${channel}"`);
     try {
       const data = toJobData(message);
       if (options.traceparent !== undefined) data[TRACE_KEY] = options.traceparent;
@@ -46,28 +42,6 @@ export class DurableSender {
       if (error instanceof ReplyError) throw error;
       throw new LayerUnavailable(`cannot enqueue on durable channel "${channel}": ${(error as Error).message}`, { cause: error });
     }
-  }
-
-  /**
-   * BullMQ waits for a connection's first 'ready' before its first command, for as long as it
-   * takes: answer at once instead while Redis is away, and give a first connect a moment.
-   */
-  private async connected(channel: string): Promise<void> {
-    const status = this.redis.status;
-    if (status === 'ready') return;
-    if (status === 'wait' || status === 'connecting' || status === 'connect') {
-      const ready = once(this.redis, 'ready', { signal: AbortSignal.timeout(FIRST_CONNECT_MS) });
-      const failed = once(this.redis, 'error').then(([error]) => Promise.reject(error as Error));
-      ready.catch(() => {});
-      failed.catch(() => {});
-      try {
-        await Promise.race([ready, failed]);
-        return;
-      } catch (error) {
-        throw new LayerUnavailable(`cannot enqueue on durable channel "${channel}": Redis is not reachable`, { cause: error });
-      }
-    }
-    throw new LayerUnavailable(`cannot enqueue on durable channel "${channel}": not connected to Redis (${status})`);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
-import { isTraceparent, newTraceparent } from '../../schemas/index.js';
-import { HeaderList, headerPairs, type HeadersInit } from '../http/headers.js';
+import { HeaderList, type HeadersInit } from '../http/headers.js';
+import { testScope } from './scope.js';
 import type { TestBed } from './test-bed.js';
 
 export interface TestRequest {
@@ -45,24 +45,13 @@ export class HttpCommunicator {
     const layer = this.bed.layer;
     const chunks = bodyChunks(init.body, init.chunkBytes ?? 64 * 1024);
     const reply = await layer.newChannel('test-http');
-    const [path = '/', query = ''] = target.split('?', 2);
-    const headers = headerPairs(init.headers);
-    if (!headers.some(([name]) => name === 'host')) headers.unshift(['host', 'testserver']);
     try {
       await layer.send('http.request', {
         type: 'http.request',
         reply_channel: reply,
-        http_version: '1.1',
+        ...testScope(target, init.headers),
         method: method.toUpperCase(),
         scheme: 'http',
-        path: decodeURIComponent(path),
-        raw_path: Buffer.from(path, 'latin1'),
-        query_string: Buffer.from(query, 'latin1'),
-        root_path: '',
-        headers,
-        client: ['127.0.0.1', 50000],
-        server: ['127.0.0.1', 80],
-        traceparent: traceparentFrom(headers),
         body: chunks.shift() ?? Buffer.alloc(0),
         more_body: chunks.length > 0,
         extensions: { 'http.response.window': { chunks: 16 }, 'http.response.early_hints': {} },
@@ -112,12 +101,6 @@ async function collect(layer: TestBed['layer'], reply: string, pending: Buffer[]
       }
     }
   }
-}
-
-/** As the interface server does: the request's valid traceparent, or a new trace. */
-export function traceparentFrom(headers: [string, string][]): string {
-  const given = headers.find(([name]) => name === 'traceparent')?.[1];
-  return isTraceparent(given) ? given.trim() : newTraceparent();
 }
 
 function response(status: number, headers: [string, string][], chunks: Buffer[], hints: string[]): TestResponse {

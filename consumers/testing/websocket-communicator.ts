@@ -1,6 +1,6 @@
 import type { WireMessage } from '../../schemas/index.js';
-import { headerPairs, type HeadersInit } from '../http/headers.js';
-import { traceparentFrom } from './http-communicator.js';
+import type { HeadersInit } from '../http/headers.js';
+import { testScope } from './scope.js';
 import type { TestBed } from './test-bed.js';
 
 /** What the app sent to the client: a frame, or the end of the connection. */
@@ -48,21 +48,11 @@ export class WebSocketCommunicator {
     await this.bed.start();
     this.channel = await this.bed.layer.newChannel('test-ws');
     void this.listen(this.channel);
-    const [path = '/', query = ''] = this.target.split('?', 2);
     const decision = new Promise<ConnectResult>((resolve) => (this.decided = resolve));
-    const headers: [string, string][] = [['host', 'testserver'], ...headerPairs(this.init.headers)];
     this.enqueue({
       type: 'websocket.connect',
-      http_version: '1.1',
+      ...testScope(this.target, this.init.headers),
       scheme: 'ws',
-      path: decodeURIComponent(path),
-      raw_path: Buffer.from(path, 'latin1'),
-      query_string: Buffer.from(query, 'latin1'),
-      root_path: '',
-      headers,
-      client: ['127.0.0.1', 50000],
-      server: ['127.0.0.1', 80],
-      traceparent: traceparentFrom(headers),
       subprotocols: this.init.subprotocols ?? [],
     });
     return decision;
