@@ -110,9 +110,9 @@ export class MemoryLayer implements ChannelLayer {
     assertGroupName(group);
     assertMessage(message);
     this.assertOpen();
-    const encoded = encodeEnvelope(group, message);
+    // One copy for all members, as the Redis layer hands its local members one decoded envelope.
+    const copy = decodeEnvelope(encodeEnvelope(group, message));
     for (const channel of this.liveMembers(group)) {
-      const copy = decodeEnvelope(encoded);
       if (inboxOf(channel) !== undefined && !this.store.held.has(channel)) continue;
       this.store.channels.push(channel, copy.message, copy.sentAt, this.capacities.capacityOf(channel), group);
     }

@@ -8,6 +8,25 @@ import type { Handshake } from './handshake.js';
 
 type Phase = 'connecting' | 'open' | 'closing' | 'closed';
 
+/**
+ * A group's message reaches every local member as the same object: it is checked once, not
+ * once per member.
+ */
+const broadcasts = new WeakMap<WireMessage, ReturnType<typeof parseWorkerToServer> | Error>();
+
+function parseBroadcast(raw: WireMessage): ReturnType<typeof parseWorkerToServer> | Error {
+  let parsed = broadcasts.get(raw);
+  if (parsed === undefined) {
+    try {
+      parsed = parseWorkerToServer(raw);
+    } catch (error) {
+      parsed = error as Error;
+    }
+    broadcasts.set(raw, parsed);
+  }
+  return parsed;
+}
+
 /** What an open session's handshake becomes: nothing left to answer. */
 const OPENED: Handshake = { onGone() {}, offGone() {}, deny() {}, accept() {} };
 
@@ -127,11 +146,9 @@ export class WebSocketSession {
    */
   private fromGroup(raw: WireMessage, group: string): void {
     if (raw.type === 'websocket.send' || raw.type === 'websocket.close') {
-      let message;
-      try {
-        message = parseWorkerToServer(raw);
-      } catch (error) {
-        this.ctx.logger.warn({ group, err: error }, `ignored a malformed "${raw.type}" sent to group ${group}`);
+      const message = parseBroadcast(raw);
+      if (message instanceof Error) {
+        this.ctx.logger.warn({ group, err: message }, `ignored a malformed "${raw.type}" sent to group ${group}`);
         return;
       }
       if (this.phase !== 'open' || this.ws === undefined) return;
