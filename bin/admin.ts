@@ -10,7 +10,7 @@ export interface AdminTarget {
   layer: ChannelLayer;
   /** Served at /metrics (Prometheus text format). */
   registry: Registry;
-  /** True once the process began shutting down: not ready for new work. */
+  /** True while the process is starting or shutting down: not ready for new work. */
   draining(): boolean;
 }
 
@@ -38,7 +38,7 @@ export async function startAdmin(host: string, port: number, target: AdminTarget
       return;
     }
     if (path === '/readyz') {
-      if (target.draining()) return answer(res, 503, { ready: false, reason: 'draining' });
+      if (target.draining()) return answer(res, 503, { ready: false, reason: 'starting or draining' });
       if (!target.layer.available) return answer(res, 503, { ready: false, reason: 'channel layer unavailable' });
       return answer(res, 200, { ready: true });
     }

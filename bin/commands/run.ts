@@ -53,10 +53,15 @@ async function onRedis(
   let stop: () => Promise<void>;
   let admin: Server | undefined;
   let draining = false;
+  let starting = true;
   try {
+    // Health endpoints first: an orchestrator can ask from the start, and hears "not ready"
+    // until the process is.
+    if (flags.adminPort !== undefined) admin = await startAdmin(flags.adminHost, flags.adminPort, { layer, registry: metrics, draining: () => starting || draining }, log);
     stop = await start(layer, metrics);
-    if (flags.adminPort !== undefined) admin = await startAdmin(flags.adminHost, flags.adminPort, { layer, registry: metrics, draining: () => draining }, log);
+    starting = false;
   } catch (error) {
+    admin?.close();
     await layer.close();
     throw error;
   }
@@ -83,10 +88,11 @@ export function devCommand(): Command {
     const metrics = processRegistry(layer);
     const worker = new Worker(app, layer, { ...workerOptions(flags), durable, metrics, logger: log.child({ role: 'worker' }) });
     const server = new InterfaceServer(layer, { ...serverOptions(flags, app.manifest()), metrics, logger: log.child({ role: 'server' }) });
+    let draining = true; // until started: health endpoints first, "not ready" until then
+    const admin = flags.adminPort === undefined ? undefined : await startAdmin(flags.adminHost, flags.adminPort, { layer, registry: metrics, draining: () => draining }, log);
     await worker.start();
     await server.listen();
-    let draining = false;
-    const admin = flags.adminPort === undefined ? undefined : await startAdmin(flags.adminHost, flags.adminPort, { layer, registry: metrics, draining: () => draining }, log);
+    draining = false;
     onShutdownSignal(log, async () => {
       draining = true;
       await server.close();
