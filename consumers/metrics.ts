@@ -1,15 +1,23 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { inboxOf, type ChannelLayer, type Delivery, type ReceiveOptions, type WireMessage } from '../channel-layer/index.js';
 import { DurableAdmin } from './durable/admin.js';
 import type { DurableConfig } from './durable/connection.js';
 
 /** A worker's metrics, registered on the registry the admin port serves. */
 export class WorkerMetrics {
   readonly messages: Counter<'channel'>;
+  private readonly sent: Counter<'to'>;
   private admin: DurableAdmin | undefined;
 
   constructor(registry: Registry, busy: () => number, durable: { config: DurableConfig; channels: string[] } | undefined) {
     const registers = [registry];
     this.messages = new Counter({ name: 'switchyard_worker_messages_total', help: 'Messages this worker took, by channel', labelNames: ['channel'], registers });
+    this.sent = new Counter({
+      name: 'switchyard_worker_messages_sent_total',
+      help: 'Messages this worker sent: to a named channel (by name), to reply channels ("reply"), to groups ("group")',
+      labelNames: ['to'],
+      registers,
+    });
     new Gauge({
       name: 'switchyard_worker_busy_ratio',
       help: 'Consumers running ÷ concurrency',
@@ -34,8 +42,66 @@ export class WorkerMetrics {
     });
   }
 
+  /** `layer`, counting what goes out through it. */
+  counting(layer: ChannelLayer): ChannelLayer {
+    return new CountingLayer(layer, this.sent);
+  }
+
   /** Closes the durable queues' connection (a worker that stops must not be kept alive by it). */
   async close(): Promise<void> {
     await this.admin?.close();
+  }
+}
+
+/**
+ * A layer that counts sends on the way through. Reply channels and groups are counted by kind,
+ * not name: there is one per connection or room, too many for labels.
+ */
+class CountingLayer implements ChannelLayer {
+  constructor(
+    private readonly layer: ChannelLayer,
+    private readonly counter: Counter<'to'>,
+  ) {}
+
+  get available(): boolean {
+    return this.layer.available;
+  }
+
+  send(channel: string, message: WireMessage): Promise<void> {
+    this.counter.inc({ to: inboxOf(channel) === undefined ? channel : 'reply' });
+    return this.layer.send(channel, message);
+  }
+
+  groupSend(group: string, message: WireMessage): Promise<void> {
+    this.counter.inc({ to: 'group' });
+    return this.layer.groupSend(group, message);
+  }
+
+  receive(channels: readonly string[], options?: ReceiveOptions): Promise<Delivery[]> {
+    return this.layer.receive(channels, options);
+  }
+  newChannel(hint?: string): Promise<string> {
+    return this.layer.newChannel(hint);
+  }
+  releaseChannel(channel: string): void {
+    this.layer.releaseChannel(channel);
+  }
+  groupAdd(group: string, channel: string): Promise<void> {
+    return this.layer.groupAdd(group, channel);
+  }
+  groupDiscard(group: string, channel: string): Promise<void> {
+    return this.layer.groupDiscard(group, channel);
+  }
+  groupMembers(group: string): Promise<string[]> {
+    return this.layer.groupMembers(group);
+  }
+  groupSize(group: string): Promise<number> {
+    return this.layer.groupSize(group);
+  }
+  flush(): Promise<void> {
+    return this.layer.flush();
+  }
+  close(): Promise<void> {
+    return this.layer.close();
   }
 }

@@ -68,13 +68,14 @@ export class Worker {
     if (durable.length > 0 && config !== undefined) {
       this.sender = new DurableSender(config, new Map(durable.map((c) => [c.name, c.durable!])));
     }
-    this.runtime = { app, layer, logger, timeoutMs: this.options.timeoutMs, send: (channel, message, options) => this.send(channel, message, options) };
-    if (this.sender !== undefined && config !== undefined) {
-      this.durableRunner = new DurableRunner(this.runtime, config, durable.map((consumer) => ({ consumer, options: consumer.durable! })));
-    }
     if (this.options.metrics) {
       const busy = (): number => this.running.size / this.options.concurrency;
       this.metrics = new WorkerMetrics(this.options.metrics, busy, config && this.sender ? { config, channels: durable.map((c) => c.name) } : undefined);
+    }
+    const consumerLayer = this.metrics?.counting(layer) ?? layer;
+    this.runtime = { app, layer: consumerLayer, logger, timeoutMs: this.options.timeoutMs, send: (channel, message, options) => this.send(channel, message, options) };
+    if (this.sender !== undefined && config !== undefined) {
+      this.durableRunner = new DurableRunner(this.runtime, config, durable.map((consumer) => ({ consumer, options: consumer.durable! })));
     }
     this.channels = [
       ...(app.httpRoutes.length > 0 ? this.options.httpChannels : []),

@@ -8,6 +8,8 @@ export class ServerMetrics {
   readonly duration: Histogram<'protocol'>;
   readonly workerWait: Histogram<'protocol'>;
   readonly channelFull: Counter<'channel'>;
+  private readonly messages: Counter<'channel' | 'direction'>;
+  private readonly byChannel = new Map<string, { in: Counter.Internal; out: Counter.Internal }>();
 
   constructor(registry: Registry, openWebSockets: () => number) {
     const registers = [registry];
@@ -15,6 +17,12 @@ export class ServerMetrics {
     this.duration = new Histogram({ name: 'switchyard_http_request_duration_seconds', help: 'Time from request to the end of its response', labelNames: ['protocol'], buckets: SECONDS, registers });
     this.workerWait = new Histogram({ name: 'switchyard_http_worker_wait_seconds', help: 'Time from sending a request to the workers to the start of their response', labelNames: ['protocol'], buckets: SECONDS, registers });
     this.channelFull = new Counter({ name: 'switchyard_channel_full_total', help: 'Requests and WebSocket events refused because their channel was full', labelNames: ['channel'], registers });
+    this.messages = new Counter({
+      name: 'switchyard_server_messages_total',
+      help: 'Messages sent to the workers (out) and received back (in), by the channel the request or connection is routed to',
+      labelNames: ['channel', 'direction'],
+      registers,
+    });
     new Gauge({
       name: 'switchyard_websocket_connections',
       help: 'Open WebSocket connections',
@@ -23,5 +31,25 @@ export class ServerMetrics {
         this.set(openWebSockets());
       },
     });
+  }
+
+  /** Messages sent for work routed to `channel`: requests, events, body chunks, credit, disconnects. */
+  sent(channel: string, count = 1): void {
+    this.counters(channel).out.inc(count);
+  }
+
+  /** Messages received back for work routed to `channel` (replies, and group messages for its connections). */
+  received(channel: string, count: number): void {
+    this.counters(channel).in.inc(count);
+  }
+
+  // Label lookups cost a hash per call; the channels are few (those of `routes`), so keep their children.
+  private counters(channel: string): { in: Counter.Internal; out: Counter.Internal } {
+    let counters = this.byChannel.get(channel);
+    if (counters === undefined) {
+      counters = { in: this.messages.labels({ channel, direction: 'in' }), out: this.messages.labels({ channel, direction: 'out' }) };
+      this.byChannel.set(channel, counters);
+    }
+    return counters;
   }
 }

@@ -75,10 +75,12 @@ export class HttpExchange {
     try {
       this.reply = await layer.newChannel('http');
       await layer.send(this.target, this.requestMessage());
+      this.ctx.metrics?.sent(this.target);
       this.sentAt = performance.now();
       this.arm(options.limits.responseTimeoutMs, 'no response started');
       while (this.state !== 'done') {
         const batch = await layer.receive([this.reply], { max: 32, signal: this.stop.signal });
+        this.ctx.metrics?.received(this.target, batch.length);
         for (const { message } of batch) {
           this.handle(message);
           if (this.finished) break;
@@ -192,6 +194,12 @@ export class HttpExchange {
     }
   }
 
+  /** A message to the worker's pull channel (set once the worker has asked for the body or taken credit). */
+  private toWorker(message: WireMessage): Promise<void> {
+    this.ctx.metrics?.sent(this.target);
+    return this.ctx.layer.send(this.pullChannel!, message);
+  }
+
   /** Credit goes back in batches of half the window, to the worker's pull channel. */
   private giveCredit(chunks: number): void {
     this.creditOwed += chunks;
@@ -200,7 +208,7 @@ export class HttpExchange {
     const credit = this.creditOwed;
     this.creditOwed = 0;
     this.granted += credit;
-    this.ctx.layer.send(this.pullChannel, { type: 'http.response.credit', chunks: credit }).catch((error: unknown) => this.fail(error));
+    this.toWorker({ type: 'http.response.credit', chunks: credit }).catch((error: unknown) => this.fail(error));
   }
 
   /** Sends body chunks to the pull channel while the worker has credit: the request's flow control. */
@@ -212,7 +220,7 @@ export class HttpExchange {
       while (this.bodyCredit > 0 && !body.finished && this.state !== 'done') {
         const chunk = await body.next();
         this.bodyCredit--;
-        await this.ctx.layer.send(this.pullChannel!, { type: 'http.request.body', body: chunk.body, more_body: chunk.more });
+        await this.toWorker({ type: 'http.request.body', body: chunk.body, more_body: chunk.more });
       }
     } catch (error) {
       if (this.state !== 'done') this.fail(error);
@@ -278,9 +286,7 @@ export class HttpExchange {
     if (this.state === 'done') return;
     this.state = 'done';
     this.stop.abort(CLIENT_GONE);
-    if (this.pullChannel !== undefined) {
-      this.ctx.layer.send(this.pullChannel, { type: 'http.disconnect' }).catch(() => {});
-    }
+    if (this.pullChannel !== undefined) this.toWorker({ type: 'http.disconnect' }).catch(() => {});
   };
 
   /** Ends the exchange for a failure: the status from the table, or a cut-off response. */
@@ -289,7 +295,7 @@ export class HttpExchange {
     this.state = 'done';
     this.stop.abort(error);
     // A worker still reading the body or streaming must hear that this exchange is over.
-    if (this.pullChannel !== undefined) this.ctx.layer.send(this.pullChannel, { type: 'http.disconnect' }).catch(() => {});
+    if (this.pullChannel !== undefined) this.toWorker({ type: 'http.disconnect' }).catch(() => {});
     logFailure(this.ctx.logger, error, { channel: this.target, reply_channel: this.reply, path: this.inbound.scope.path });
     if (error instanceof ChannelFull) this.ctx.metrics?.channelFull.inc({ channel: this.target });
     if (!this.res.headersSent) {

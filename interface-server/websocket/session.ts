@@ -97,6 +97,7 @@ export class WebSocketSession {
       this.enqueue(connect);
       while (this.phase !== 'closed') {
         const batch = await layer.receive([this.reply], { max: 32, signal: this.stop.signal });
+        this.ctx.metrics?.received(this.target, batch.length);
         for (const { message, group } of batch) {
           if (group !== undefined) {
             this.fromGroup(message, group);
@@ -315,6 +316,7 @@ export class WebSocketSession {
     const timeout = event.type === 'websocket.connect' ? limits.websocketHandshakeTimeoutMs : limits.websocketEventTimeoutMs;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.fail(new WorkerTimeout(`"${event.type}" not done within ${timeout} ms`)), timeout);
+    this.ctx.metrics?.sent(this.target);
     this.ctx.layer.send(this.target, event).catch((error: unknown) => {
       // A group's event that finds the channel full is dropped (at most once, like the group
       // send itself); the member's own frames are not, and fail the connection (1013).

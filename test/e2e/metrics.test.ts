@@ -43,11 +43,17 @@ describe('metrics on the admin port', () => {
     expect(sample(fromServer, 'switchyard_http_worker_wait_seconds_count{protocol="http1"}')).toBe(8);
     expect(sample(fromServer, 'switchyard_websocket_connections')).toBe(2);
     expect(sample(fromServer, 'switchyard_layer_dropped_messages_total{reason="expired"}')).toBe(0);
+    // Each request out, its start and body back; each connect out, its accept and done back.
+    expect(sample(fromServer, 'switchyard_server_messages_total{channel="http.request",direction="out"}')).toBe(8);
+    expect(sample(fromServer, 'switchyard_server_messages_total{channel="http.request",direction="in"}')).toBe(16);
+    expect(sample(fromServer, 'switchyard_server_messages_total{channel="websocket",direction="out"}')).toBe(2);
+    expect(sample(fromServer, 'switchyard_server_messages_total{channel="websocket",direction="in"}')).toBe(4);
 
     const fromWorker = await scrape(workerAdmin);
     expect(sample(fromWorker, 'switchyard_worker_messages_total{channel="http.request"}')).toBe(8);
     expect(sample(fromWorker, 'switchyard_worker_messages_total{channel="websocket"}')).toBe(2); // two connects
     expect(sample(fromWorker, 'switchyard_worker_busy_ratio')).toBe(0);
+    expect(sample(fromWorker, 'switchyard_worker_messages_sent_total{to="reply"}')).toBe(20);
     for (const ws of sockets) ws.close();
   }, 30_000);
 
