@@ -1,31 +1,32 @@
 import { z } from 'zod';
 
 /** A per-channel capacity: `pattern` is an exact name, a glob with `*`, or a RegExp. */
-const capacityRule = z.object({
+const capacityRule = z.strictObject({
   pattern: z.union([z.string().min(1), z.instanceof(RegExp)]),
   capacity: z.number().int().positive(),
 });
 
-/** Options every layer shares; the Redis layer adds its connection settings. */
-export const layerOptions = z.object({
-  /** Messages not received within this many ms are dropped, never delivered late. */
-  expiryMs: z.number().int().positive().default(60_000),
-  /**
-   * Unexpired messages one channel holds before `send` raises ChannelFull. The shared channels
-   * (`http.request`, `websocket`) take bursts from every connection: room for a broadcast to
-   * a thousand members' consumers.
-   */
-  capacity: z.number().int().positive().default(1000),
-  /** Overrides of `capacity` by channel name; the first matching rule wins. */
-  channelCapacity: z.array(capacityRule).default([]),
-  /** Messages one process's inbox (all its process-specific channels together) may hold. */
-  inboxCapacity: z.number().int().positive().default(10_000),
-  /** Names this process's inbox: channels it creates are `<processName>.<id>!<suffix>`. */
-  processName: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, "-" and "_" only').default('proc'),
-  /** How often a process that holds channels tells the layer it is alive. */
-  heartbeatIntervalMs: z.number().int().positive().default(10_000),
-  /** Group members whose holding process has not been heard of for this long are dropped. */
-  heartbeatTimeoutMs: z.number().int().positive().default(35_000),
+/**
+ * Options every layer shares; the Redis layer adds its connection settings. Strict: a misspelt
+ * option fails. The descriptions are the README's configuration reference.
+ */
+export const layerOptions = z.strictObject({
+  expiryMs: z.number().int().positive().default(60_000).describe('messages not received within this time are dropped, never delivered late'),
+  // The shared channels (`http.request`, `websocket`) take bursts from every connection: room
+  // for a broadcast to a thousand members' consumers.
+  capacity: z.number().int().positive().default(1000).describe('unexpired messages a channel holds before sends fail with ChannelFull (503)'),
+  channelCapacity: z
+    .array(capacityRule)
+    .default([])
+    .describe('`capacity` by channel, first match wins: `[{ "pattern": "api.*", "capacity": 5000 }]` (exact name, glob with `*`, or RegExp)'),
+  inboxCapacity: z.number().int().positive().default(10_000).describe("messages one process's inbox (all its process-specific channels) holds"),
+  processName: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, "-" and "_" only')
+    .default('proc')
+    .describe("first part of this process's channel names (`<processName>.<id>!<suffix>`)"),
+  heartbeatIntervalMs: z.number().int().positive().default(10_000).describe('how often a process holding channels reports that it is alive'),
+  heartbeatTimeoutMs: z.number().int().positive().default(35_000).describe('group members of a process silent this long are dropped; must exceed the interval'),
 });
 
 export type LayerOptions = z.infer<typeof layerOptions>;

@@ -14,21 +14,22 @@ import { runChannel } from './run-channel.js';
 import type { Runtime } from './runtime.js';
 import { runWebSocketEvent } from './websocket/run-websocket.js';
 
-export const workerOptions = z.object({
-  /** Consumers running at once; the worker takes no more messages than it has room for. */
-  concurrency: z.number().int().positive().default(64),
-  /** Longest a consumer may run (500 / close 1011 past it). */
-  timeoutMs: z.number().int().positive().default(30_000),
-  /** On stop, how long consumers already running may take to finish. */
-  drainTimeoutMs: z.number().int().min(0).default(30_000),
-  /** Channels the interface server sends HTTP requests and WebSocket events to (see its `routes`). */
-  httpChannels: z.array(z.string()).default(['http.request']),
-  websocketChannels: z.array(z.string()).default(['websocket']),
-  logger: z.custom<Logger>((value) => typeof value === 'object' && value !== null && 'child' in value).optional(),
-  /** A prom-client registry to record the worker's metrics on (the admin port serves it). */
-  metrics: z.custom<Registry>((value) => typeof value === 'object' && value !== null && 'metrics' in value).optional(),
-  /** Redis for durable channels (BullMQ). Without it they run as ordinary, at-most-once channels. */
-  durable: z.object({ url: z.string(), prefix: z.string() }).optional(),
+/** The worker's options. Strict: a misspelt option fails. The descriptions are the README's reference. */
+export const workerOptions = z.strictObject({
+  concurrency: z.number().int().positive().default(64).describe('consumers running at once; the worker takes no more messages than it has room for'),
+  timeoutMs: z.number().int().positive().default(30_000).describe('longest a consumer may run (500 / close 1011 past it)'),
+  drainTimeoutMs: z.number().int().min(0).default(30_000).describe('on stop, how long running consumers may take to finish'),
+  httpChannels: z.array(z.string()).default(['http.request']).describe("channels of HTTP requests to take (see the server's `routes`)"),
+  websocketChannels: z.array(z.string()).default(['websocket']).describe("channels of WebSocket events to take (see the server's `routes`)"),
+  logger: z.custom<Logger>((value) => typeof value === 'object' && value !== null && 'child' in value).optional().describe('a pino logger'),
+  metrics: z
+    .custom<Registry>((value) => typeof value === 'object' && value !== null && 'metrics' in value)
+    .optional()
+    .describe("a prom-client registry to record the worker's metrics on"),
+  durable: z
+    .strictObject({ url: z.string(), prefix: z.string() })
+    .optional()
+    .describe('Redis for durable channels (BullMQ); without it they run as ordinary, at-most-once channels'),
 });
 
 export type WorkerOptions = z.infer<typeof workerOptions>;

@@ -1,40 +1,52 @@
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { MemoryLayer, RedisLayer } from '../../channel-layer/index.js';
-import { Worker } from '../../consumers/index.js';
-import { InterfaceServer } from '../../interface-server/index.js';
+import { Worker, type WorkerOptionsInput } from '../../consumers/index.js';
+import { InterfaceServer, type ServerOptionsInput } from '../../interface-server/index.js';
 import { startAdmin } from '../admin.js';
+import { addSettingFlags, resolveSettings, type ResolvedSettings } from '../config/load.js';
+import type { CommandName } from '../config/flags.js';
+import type { Settings } from '../config/schema.js';
 import { processRegistry } from '../metrics.js';
 import { loadApp } from '../load-app.js';
-import {
-  addLayerFlags,
-  addServerFlags,
-  addWorkerFlags,
-  logger,
-  onShutdownSignal,
-  tlsFrom,
-  type CommonFlags,
-  type ServerFlags,
-  type WorkerFlags,
-  waitForRedis,
-} from '../options.js';
+import { logger, onShutdownSignal, tlsFiles, waitForRedis } from '../options.js';
 
-function serverOptions(flags: ServerFlags, manifest?: { websocketPaths: string[]; static: { prefix: string; dir: string }[] }) {
+type Manifest = { websocketPaths: string[]; static: { prefix: string; dir: string }[] };
+
+/**
+ * The server's options: its settings, plus what the app's manifest says (its WebSocket paths,
+ * unless the settings name them; its static folders, after those of the settings).
+ */
+function serverOptions({ settings, isSet }: ResolvedSettings, manifest?: Manifest): ServerOptionsInput {
+  const { tlsCert, tlsKey, ...server } = settings.server;
   return {
-    host: flags.host,
-    port: flags.port,
-    tls: tlsFrom(flags),
-    limits: { responseTimeoutMs: flags.responseTimeout },
-    shutdownTimeoutMs: flags.shutdownTimeout,
-    ...(manifest ? { websocketPaths: manifest.websocketPaths, static: manifest.static.map((s) => ({ prefix: s.prefix, dir: resolve(s.dir) })) } : {}),
+    ...server,
+    tls: tlsFiles(tlsCert, tlsKey),
+    websocketPaths: isSet('server.websocketPaths') || manifest === undefined ? server.websocketPaths : manifest.websocketPaths,
+    static: [...server.static, ...(manifest?.static ?? []).map((s) => ({ prefix: s.prefix, dir: resolve(s.dir) }))],
   };
 }
 
-function workerOptions(flags: WorkerFlags) {
-  return { concurrency: flags.concurrency, timeoutMs: flags.timeout, drainTimeoutMs: flags.drainTimeout };
+function workerOptions(settings: Settings): WorkerOptionsInput {
+  return settings.worker;
+}
+
+function logFor(settings: Settings, dev: boolean): Logger {
+  return logger(settings.log.level, 'switchyard', settings.log.format ?? (dev ? 'pretty' : 'json'));
+}
+
+/** A command that runs: the app argument, the setting flags; its action gets the resolved settings. */
+function runCommand(
+  name: CommandName,
+  description: string,
+  app: string,
+  action: (file: string, resolved: ResolvedSettings) => Promise<void>,
+): Command {
+  const command = new Command(name).description(description).argument(app, 'module exporting the app (.ts or .js)');
+  return addSettingFlags(command, name).action((file: string) => action(file, resolveSettings(command, name)));
 }
 
 /**
@@ -43,13 +55,14 @@ function workerOptions(flags: WorkerFlags) {
  * or SIGINT runs the returned stop, then closes the layer.
  */
 async function onRedis(
-  flags: CommonFlags,
+  settings: Settings,
   processName: string,
   log: Logger,
   start: (layer: RedisLayer, metrics: Registry) => Promise<() => Promise<void>>,
 ): Promise<void> {
-  const layer = new RedisLayer({ url: flags.redis, prefix: flags.prefix, processName, onWarning: (line) => log.warn(line) });
+  const layer = new RedisLayer({ ...settings.redis, ...settings.layer, processName, onWarning: (line) => log.warn(line) });
   const metrics = processRegistry(layer);
+  const { admin: adminAt } = settings;
   let stop: () => Promise<void>;
   let admin: Server | undefined;
   let draining = false;
@@ -57,7 +70,7 @@ async function onRedis(
   try {
     // Health endpoints first: an orchestrator can ask from the start, and hears "not ready"
     // until the process is.
-    if (flags.adminPort !== undefined) admin = await startAdmin(flags.adminHost, flags.adminPort, { layer, registry: metrics, draining: () => starting || draining }, log);
+    if (adminAt.port !== undefined) admin = await startAdmin(adminAt.host, adminAt.port, { layer, registry: metrics, draining: () => starting || draining }, log);
     stop = await start(layer, metrics);
     starting = false;
   } catch (error) {
@@ -75,21 +88,21 @@ async function onRedis(
 
 /** `switchyard dev APP`: server and worker in one process on the in-memory layer. */
 export function devCommand(): Command {
-  const command = new Command('dev')
-    .description('run APP for development: interface server and worker in one process, in-memory layer, no Redis')
-    .argument('<app>', 'module exporting the app (.ts or .js)');
-  addServerFlags(addWorkerFlags(addLayerFlags(command, false)));
-  command.addOption(new Option('--redis <url>', 'Redis for durable channels only (optional: without it they run at most once)').env('REDIS_URL'));
-  return command.action(async (file: string, flags: CommonFlags & ServerFlags & WorkerFlags & { redis?: string }) => {
-    const log = logger(flags.logLevel, 'switchyard', flags.logFormat);
+  const description = 'run APP for development: interface server and worker in one process, in-memory layer, no Redis';
+  return runCommand('dev', description, '<app>', async (file, resolved) => {
+    const { settings, isSet } = resolved;
+    const log = logFor(settings, true);
     const app = await loadApp(file);
-    const layer = new MemoryLayer({ processName: 'dev' });
-    const durable = flags.redis === undefined ? undefined : { url: flags.redis, prefix: 'switchyard-dev' };
+    const { inboxBatch: _redisOnly, ...layerSettings } = settings.layer;
+    const layer = new MemoryLayer({ ...layerSettings, processName: 'dev' });
+    // Redis only when asked for, and then only for durable channels, apart from production's keys.
+    const durable = isSet('redis.url') ? { url: settings.redis.url, prefix: isSet('redis.prefix') ? settings.redis.prefix : 'switchyard-dev' } : undefined;
     const metrics = processRegistry(layer);
-    const worker = new Worker(app, layer, { ...workerOptions(flags), durable, metrics, logger: log.child({ role: 'worker' }) });
-    const server = new InterfaceServer(layer, { ...serverOptions(flags, app.manifest()), metrics, logger: log.child({ role: 'server' }) });
+    const worker = new Worker(app, layer, { ...workerOptions(settings), durable, metrics, logger: log.child({ role: 'worker' }) });
+    const server = new InterfaceServer(layer, { ...serverOptions(resolved, app.manifest()), metrics, logger: log.child({ role: 'server' }) });
     let draining = true; // until started: health endpoints first, "not ready" until then
-    const admin = flags.adminPort === undefined ? undefined : await startAdmin(flags.adminHost, flags.adminPort, { layer, registry: metrics, draining: () => draining }, log);
+    const { admin: adminAt } = settings;
+    const admin = adminAt.port === undefined ? undefined : await startAdmin(adminAt.host, adminAt.port, { layer, registry: metrics, draining: () => draining }, log);
     await worker.start();
     await server.listen();
     draining = false;
@@ -105,17 +118,15 @@ export function devCommand(): Command {
 
 /** `switchyard serve [APP]`: the interface server on Redis; reads only the app's manifest. */
 export function serveCommand(): Command {
-  const command = new Command('serve')
-    .description("run the interface server on Redis; APP, if given, is read only for its manifest (WebSocket paths, static folders)")
-    .argument('[app]', 'module exporting the app (.ts or .js)');
-  addServerFlags(addLayerFlags(command, true));
-  return command.action(async (file: string | undefined, flags: CommonFlags & ServerFlags) => {
-    const log = logger(flags.logLevel, 'switchyard', flags.logFormat);
+  const description = 'run the interface server on Redis; APP, if given, is read only for its manifest (WebSocket paths, static folders)';
+  return runCommand('serve', description, '[app]', async (file: string | undefined, resolved) => {
+    const { settings } = resolved;
+    const log = logFor(settings, false);
     const manifest = file === undefined ? undefined : (await loadApp(file)).manifest();
-    await onRedis(flags, 'server', log, async (layer, metrics) => {
-      const server = new InterfaceServer(layer, { ...serverOptions(flags, manifest), metrics, logger: log.child({ role: 'server' }) });
+    await onRedis(settings, 'server', log, async (layer, metrics) => {
+      const server = new InterfaceServer(layer, { ...serverOptions(resolved, manifest), metrics, logger: log.child({ role: 'server' }) });
       // Listen even while Redis is away (requests get 503 until it is back), but give it a moment first.
-      await layer.waitUntilReady(3_000).catch(() => log.warn({ redis: flags.redis }, 'Redis not reachable yet: answering 503 until it is'));
+      await layer.waitUntilReady(3_000).catch(() => log.warn({ redis: settings.redis.url }, 'Redis not reachable yet: answering 503 until it is'));
       await server.listen();
       return () => server.close();
     });
@@ -124,15 +135,12 @@ export function serveCommand(): Command {
 
 /** `switchyard worker APP`: runs the app's consumers on Redis. */
 export function workerCommand(): Command {
-  const command = new Command('worker').description("run APP's consumers on Redis").argument('<app>', 'module exporting the app (.ts or .js)');
-  addWorkerFlags(addLayerFlags(command, true));
-  return command.action(async (file: string, flags: CommonFlags & WorkerFlags) => {
-    const log = logger(flags.logLevel, 'switchyard', flags.logFormat);
+  return runCommand('worker', "run APP's consumers on Redis", '<app>', async (file, { settings }) => {
+    const log = logFor(settings, false);
     const app = await loadApp(file);
-    await onRedis(flags, 'worker', log, async (layer, metrics) => {
-      const durable = { url: flags.redis, prefix: flags.prefix };
-      const worker = new Worker(app, layer, { ...workerOptions(flags), durable, metrics, logger: log.child({ role: 'worker' }) });
-      await waitForRedis(layer, log, flags.redis);
+    await onRedis(settings, 'worker', log, async (layer, metrics) => {
+      const worker = new Worker(app, layer, { ...workerOptions(settings), durable: settings.redis, metrics, logger: log.child({ role: 'worker' }) });
+      await waitForRedis(layer, log, settings.redis.url);
       await worker.start();
       return () => worker.stop();
     });

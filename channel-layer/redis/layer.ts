@@ -17,13 +17,17 @@ import { RedisKeys } from './keys.js';
 import { defineScripts, type ScriptedRedis } from './scripts.js';
 
 export const redisLayerOptions = layerOptions.extend({
-  url: z.string().default('redis://127.0.0.1:6379'),
-  /** Namespace of every key; several apps (or tests) can share one Redis. */
-  prefix: z.string().regex(/^[A-Za-z0-9_.-]{1,60}$/, 'letters, digits, "-", "_", "." only').default('switchyard'),
-  /** Most envelopes the inbox reader takes from Redis per round trip. */
-  inboxBatch: z.number().int().positive().default(1000),
-  /** Called for envelopes that are dropped because they cannot be read. */
-  onWarning: z.custom<(message: string, error?: unknown) => void>((v) => typeof v === 'function').optional(),
+  url: z.string().default('redis://127.0.0.1:6379').describe('Redis to use'),
+  prefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,60}$/, 'letters, digits, "-", "_", "." only')
+    .default('switchyard')
+    .describe('namespace of every key, so apps and tests can share one Redis'),
+  inboxBatch: z.number().int().positive().default(1000).describe('most envelopes the inbox reader takes from Redis per round trip'),
+  onWarning: z
+    .custom<(message: string, error?: unknown) => void>((v) => typeof v === 'function')
+    .optional()
+    .describe('called with a line when an unreadable message is dropped'),
 });
 
 export type RedisLayerOptions = z.infer<typeof redisLayerOptions>;

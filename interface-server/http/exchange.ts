@@ -59,6 +59,8 @@ export class HttpExchange {
   private creditOwed = 0;
   private wroteBody = false;
   private sentAt = 0;
+  /** Body chunks written to a client that has not taken them yet. */
+  private undrained = 0;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -92,6 +94,7 @@ export class HttpExchange {
     } finally {
       clearTimeout(this.timer);
       this.res.off('close', this.onClose);
+      this.res.off('drain', this.onDrain);
       if (this.reply !== '') layer.releaseChannel(this.reply);
       this.inbound.body?.discardRest();
     }
@@ -175,6 +178,13 @@ export class HttpExchange {
     else res.flushHeaders?.();
   }
 
+  // One listener for all the chunks waiting on the client: a drain means they have all gone.
+  private readonly onDrain = (): void => {
+    const chunks = this.undrained;
+    this.undrained = 0;
+    this.giveCredit(chunks);
+  };
+
   private body(message: HttpResponseBody): void {
     if (++this.received > this.granted) {
       throw new ProtocolViolation(`at most ${this.granted} body chunks until "http.response.credit"`, message.type);
@@ -182,7 +192,7 @@ export class HttpExchange {
     if (message.body.length > 0 && this.inbound.method !== 'HEAD') {
       this.wroteBody = true;
       if ((this.res as ServerResponse).write(message.body)) this.giveCredit(1);
-      else this.res.once('drain', () => this.giveCredit(1));
+      else if (this.undrained++ === 0) this.res.once('drain', this.onDrain);
     } else {
       this.giveCredit(1);
     }
