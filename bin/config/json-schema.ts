@@ -46,7 +46,7 @@ export function allowedValues(node: SchemaNode): string | undefined {
     return what;
   }
   if (node.type === 'array') {
-    const items = node.items?.type === 'string' ? 'strings' : 'entries';
+    const items = node.items?.type === 'string' ? 'strings' : 'objects';
     return `a list of ${items} (a JSON array in the file, comma-separated in a flag or environment variable)`;
   }
   if (node.type === 'string') return 'a string';

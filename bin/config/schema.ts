@@ -42,7 +42,7 @@ export const settingsSchema = z.strictObject({
   log: z
     .strictObject({
       level: z.enum(LOG_LEVELS).default('info').describe('least severe level written'),
-      format: z.enum(['json', 'pretty']).optional().describe('JSON lines for log pipelines, or pretty for people; json, pretty in dev'),
+      format: z.enum(['json', 'pretty']).optional().describe('JSON lines for log pipelines, or pretty (one readable line per entry) for people'),
     })
     .prefault({})
     .describe('Logs (pino, on stdout).'),
