@@ -31,7 +31,7 @@ export const serverOptions = z.strictObject({
     .describe('folders the server serves itself: `[{ "prefix": "/static", "dir": "./public" }]`; a miss goes on to the workers'),
 
   trustedProxies: z.array(z.string()).default([]).describe('addresses whose Forwarded / X-Forwarded-* headers are believed'),
-  allowedHosts: z.array(z.string()).default(['*']).describe('Host values accepted (`example.com`, `.example.com` with subdomains, `*`); others get 400'),
+  allowedHosts: z.array(z.string()).min(1, 'at least one host ("*" accepts any): an empty list would refuse every request').default(['*']).describe('Host values accepted (`example.com`, `.example.com` with subdomains, `*`); others get 400'),
   allowedOrigins: z.array(z.string()).default(['*']).describe('Origin values accepted on WebSocket handshakes; others get 403'),
 
   limits: z

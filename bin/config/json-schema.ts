@@ -50,5 +50,6 @@ export function allowedValues(node: SchemaNode): string | undefined {
     return `a list of ${items} (a JSON array in the file, comma-separated in a flag or environment variable)`;
   }
   if (node.type === 'string') return 'a string';
+  if (node.type === 'object') return 'an object (a section of settings)';
   return undefined;
 }

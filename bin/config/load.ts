@@ -120,8 +120,11 @@ function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>, or
   const origin = originOf(issue.path, origins);
   const value = valueAt(raw, issue.path);
   const node = nodeAt(issue.path);
-  // The schema's own words where it has them (a pattern, a rule between settings); else the type's.
-  const allowed = issue.code === 'custom' || issue.code === 'invalid_format' || node === undefined ? issue.message : `expected ${allowedValues(node) ?? issue.message}`;
+  // The schema's own words where it has them (a pattern, a rule between settings, a list's
+  // minimum); else the type's.
+  const expected = node === undefined ? undefined : allowedValues(node);
+  const ownWords = issue.code === 'custom' || issue.code === 'invalid_format' || (issue.code === 'too_small' && node?.type === 'array');
+  const allowed = ownWords || expected === undefined ? issue.message : `expected ${expected}`;
   const given = value === undefined ? '' : ` = ${JSON.stringify(value)}`;
   return `invalid setting ${path}${given}${origin === undefined ? '' : ` (${origin})`}: ${allowed}`;
 }
@@ -151,7 +154,10 @@ function setPath(raw: Record<string, unknown>, path: string, value: unknown): vo
   let node = raw;
   for (const step of steps.slice(0, -1)) {
     const next = node[step];
-    node = (node[step] = typeof next === 'object' && next !== null && !Array.isArray(next) ? next : {}) as Record<string, unknown>;
+    if (next === undefined) node = (node[step] = {}) as Record<string, unknown>;
+    // A section the file got wrong stays as it is, for the schema to refuse: a flag must not hide it.
+    else if (typeof next === 'object' && next !== null && !Array.isArray(next)) node = next as Record<string, unknown>;
+    else return;
   }
   node[steps.at(-1)!] = value;
 }
