@@ -32,12 +32,24 @@ export const layerOptions = z.strictObject({
 export type LayerOptions = z.infer<typeof layerOptions>;
 export type LayerOptionsInput = z.input<typeof layerOptions>;
 
-export function parseLayerOptions<S extends z.ZodType>(schema: S, input: unknown, component: string): z.infer<S> {
+/**
+ * Parses a component's options, or throws a TypeError naming the option at fault: its path, or
+ * for a misspelt one (which has no path of its own) the unknown name.
+ */
+export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, component: string): z.infer<S> {
   const result = schema.safeParse(input ?? {});
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new TypeError(`invalid ${component} option "${issue.path.join('.')}": ${issue.message}`);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const at = issue.path.map(String);
+  if (issue.code === 'unrecognized_keys') {
+    const names = issue.keys.map((key) => [...at, key].join('.'));
+    throw new TypeError(`unknown ${component} option${names.length > 1 ? 's' : ''} ${names.map((n) => `"${n}"`).join(', ')}`);
   }
+  throw new TypeError(`invalid ${component} option "${at.join('.')}": ${issue.message}`);
+}
+
+export function parseLayerOptions<S extends z.ZodType>(schema: S, input: unknown, component: string): z.infer<S> {
+  const result = { data: parseOptions(schema, input, component) };
   const options = result.data as LayerOptions;
   if (options.heartbeatTimeoutMs <= options.heartbeatIntervalMs) {
     throw new TypeError(`invalid ${component} options: heartbeatTimeoutMs must exceed heartbeatIntervalMs`);

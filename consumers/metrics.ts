@@ -7,6 +7,7 @@ import type { DurableConfig } from './durable/connection.js';
 export class WorkerMetrics {
   readonly messages: Counter<'channel'>;
   private readonly sent: Counter<'to'>;
+  private named: ReadonlySet<string> = new Set();
   private admin: DurableAdmin | undefined;
 
   constructor(registry: Registry, busy: () => number, durable: { config: DurableConfig; channels: string[] } | undefined) {
@@ -14,7 +15,7 @@ export class WorkerMetrics {
     this.messages = new Counter({ name: 'switchyard_worker_messages_total', help: 'Messages this worker took, by channel', labelNames: ['channel'], registers });
     this.sent = new Counter({
       name: 'switchyard_worker_messages_sent_total',
-      help: 'Messages this worker sent: to a named channel (by name), to reply channels ("reply"), to groups ("group")',
+      help: 'Messages consumers sent: to an app channel (by name, durable ones included), to reply channels ("reply"), to groups ("group"), elsewhere ("other")',
       labelNames: ['to'],
       registers,
     });
@@ -42,9 +43,20 @@ export class WorkerMetrics {
     });
   }
 
-  /** `layer`, counting what goes out through it. */
-  counting(layer: ChannelLayer): ChannelLayer {
-    return new CountingLayer(layer, this.sent);
+  /** `layer`, counting what goes out through it; `named` are the channels counted by name. */
+  counting(layer: ChannelLayer, named: ReadonlySet<string>): ChannelLayer {
+    this.named = named;
+    return new CountingLayer(layer, this);
+  }
+
+  /** One message sent to `channel`: reply channels and unknown names by kind, never one label each. */
+  countSent(channel: string): void {
+    this.sent.inc({ to: inboxOf(channel) !== undefined ? 'reply' : this.named.has(channel) ? channel : 'other' });
+  }
+
+  /** One message sent to a group (rooms are too many to name). */
+  countGroupSent(): void {
+    this.sent.inc({ to: 'group' });
   }
 
   /** Closes the durable queues' connection (a worker that stops must not be kept alive by it). */
@@ -53,14 +65,11 @@ export class WorkerMetrics {
   }
 }
 
-/**
- * A layer that counts sends on the way through. Reply channels and groups are counted by kind,
- * not name: there is one per connection or room, too many for labels.
- */
+/** A layer that counts each send on the way through. */
 class CountingLayer implements ChannelLayer {
   constructor(
     private readonly layer: ChannelLayer,
-    private readonly counter: Counter<'to'>,
+    private readonly metrics: WorkerMetrics,
   ) {}
 
   get available(): boolean {
@@ -68,12 +77,12 @@ class CountingLayer implements ChannelLayer {
   }
 
   send(channel: string, message: WireMessage): Promise<void> {
-    this.counter.inc({ to: inboxOf(channel) === undefined ? channel : 'reply' });
+    this.metrics.countSent(channel);
     return this.layer.send(channel, message);
   }
 
   groupSend(group: string, message: WireMessage): Promise<void> {
-    this.counter.inc({ to: 'group' });
+    this.metrics.countGroupSent();
     return this.layer.groupSend(group, message);
   }
 

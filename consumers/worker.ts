@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
-import { LayerClosed, LayerUnavailable, type ChannelLayer, type Delivery } from '../channel-layer/index.js';
+import { LayerClosed, LayerUnavailable, parseOptions, type ChannelLayer, type Delivery } from '../channel-layer/index.js';
 import type { WireMessage } from '../schemas/index.js';
 import type { Registry } from 'prom-client';
 import type { App } from './app.js';
@@ -54,12 +54,7 @@ export class Worker {
   private own: string | undefined;
 
   constructor(app: App, layer: ChannelLayer, input: WorkerOptionsInput = {}) {
-    const parsed = workerOptions.safeParse(input);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new TypeError(`invalid worker option "${issue.path.join('.')}": ${issue.message}`);
-    }
-    this.options = parsed.data;
+    this.options = parseOptions(workerOptions, input, 'worker');
     const logger = this.options.logger ?? pino({ name: 'switchyard-worker' });
     const durable = [...app.channels.values()].filter((c) => c.durable !== undefined);
     const config = this.options.durable;
@@ -73,7 +68,7 @@ export class Worker {
       const busy = (): number => this.running.size / this.options.concurrency;
       this.metrics = new WorkerMetrics(this.options.metrics, busy, config && this.sender ? { config, channels: durable.map((c) => c.name) } : undefined);
     }
-    const consumerLayer = this.metrics?.counting(layer) ?? layer;
+    const consumerLayer = this.metrics?.counting(layer, new Set(app.channels.keys())) ?? layer;
     this.runtime = { app, layer: consumerLayer, logger, timeoutMs: this.options.timeoutMs, send: (channel, message, options) => this.send(channel, message, options) };
     if (this.sender !== undefined && config !== undefined) {
       this.durableRunner = new DurableRunner(this.runtime, config, durable.map((consumer) => ({ consumer, options: consumer.durable! })));
@@ -133,6 +128,7 @@ export class Worker {
   private async send(channel: string, message: WireMessage, options: SendOptions = {}): Promise<void> {
     if (this.sender?.has(channel)) {
       await this.sender.send(channel, message, options);
+      this.metrics?.countSent(channel);
       return;
     }
     if (options.delayMs) setTimeout(() => void this.runtime.layer.send(channel, message).catch(() => {}), options.delayMs).unref();

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import { parseOptions } from '../channel-layer/index.js';
 
 const channel = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a channel name: letters, digits, "-", "_", "."');
 const pathPrefix = z.string().startsWith('/', 'path prefixes start with "/"');
@@ -8,7 +9,7 @@ const pathPrefix = z.string().startsWith('/', 'path prefixes start with "/"');
 /**
  * Every option of the interface server, with its default. Parsed once; the inferred type is the
  * options type. Strict: a misspelt option fails instead of silently keeping its default. The
- * descriptions are the README's configuration reference (scripts/config-reference.ts).
+ * descriptions are the README's configuration reference (bin/config/reference.ts).
  */
 export const serverOptions = z.strictObject({
   host: z.string().default('127.0.0.1').describe('address to listen on (0.0.0.0: every interface)'),
@@ -82,10 +83,5 @@ export type ServerOptionsInput = z.input<typeof serverOptions>;
 export type ServerLimits = ServerOptions['limits'];
 
 export function parseServerOptions(input: ServerOptionsInput): ServerOptions {
-  const result = serverOptions.safeParse(input);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new TypeError(`invalid server option "${issue.path.join('.')}": ${issue.message}`);
-  }
-  return result.data;
+  return parseOptions(serverOptions, input, 'server');
 }

@@ -20,7 +20,7 @@ type Manifest = { websocketPaths: string[]; static: { prefix: string; dir: strin
  * The server's options: its settings, plus what the app's manifest says (its WebSocket paths,
  * unless the settings name them; its static folders, after those of the settings).
  */
-function serverOptions({ settings, isSet }: ResolvedSettings, manifest?: Manifest): ServerOptionsInput {
+function serverOptionsFrom({ settings, isSet }: ResolvedSettings, manifest?: Manifest): ServerOptionsInput {
   const { tlsCert, tlsKey, ...server } = settings.server;
   return {
     ...server,
@@ -30,7 +30,7 @@ function serverOptions({ settings, isSet }: ResolvedSettings, manifest?: Manifes
   };
 }
 
-function workerOptions(settings: Settings): WorkerOptionsInput {
+function workerOptionsFrom(settings: Settings): WorkerOptionsInput {
   return settings.worker;
 }
 
@@ -42,10 +42,10 @@ function logFor(settings: Settings, dev: boolean): Logger {
 function runCommand(
   name: CommandName,
   description: string,
-  app: string,
+  appArgument: '<app>' | '[app]',
   action: (file: string, resolved: ResolvedSettings) => Promise<void>,
 ): Command {
-  const command = new Command(name).description(description).argument(app, 'module exporting the app (.ts or .js)');
+  const command = new Command(name).description(description).argument(appArgument, 'module exporting the app (.ts or .js)');
   return addSettingFlags(command, name).action((file: string) => action(file, resolveSettings(command, name)));
 }
 
@@ -95,11 +95,12 @@ export function devCommand(): Command {
     const app = await loadApp(file);
     const { inboxBatch: _redisOnly, ...layerSettings } = settings.layer;
     const layer = new MemoryLayer({ ...layerSettings, processName: 'dev' });
-    // Redis only when asked for, and then only for durable channels, apart from production's keys.
-    const durable = isSet('redis.url') ? { url: settings.redis.url, prefix: isSet('redis.prefix') ? settings.redis.prefix : 'switchyard-dev' } : undefined;
+    // Redis only when asked for, and then only for durable channels, under keys of its own: a
+    // deployment's config file must not make a laptop take production's jobs.
+    const durable = isSet('redis.url') ? { url: settings.redis.url, prefix: `${settings.redis.prefix}-dev` } : undefined;
     const metrics = processRegistry(layer);
-    const worker = new Worker(app, layer, { ...workerOptions(settings), durable, metrics, logger: log.child({ role: 'worker' }) });
-    const server = new InterfaceServer(layer, { ...serverOptions(resolved, app.manifest()), metrics, logger: log.child({ role: 'server' }) });
+    const worker = new Worker(app, layer, { ...workerOptionsFrom(settings), durable, metrics, logger: log.child({ role: 'worker' }) });
+    const server = new InterfaceServer(layer, { ...serverOptionsFrom(resolved, app.manifest()), metrics, logger: log.child({ role: 'server' }) });
     let draining = true; // until started: health endpoints first, "not ready" until then
     const { admin: adminAt } = settings;
     const admin = adminAt.port === undefined ? undefined : await startAdmin(adminAt.host, adminAt.port, { layer, registry: metrics, draining: () => draining }, log);
@@ -124,7 +125,7 @@ export function serveCommand(): Command {
     const log = logFor(settings, false);
     const manifest = file === undefined ? undefined : (await loadApp(file)).manifest();
     await onRedis(settings, 'server', log, async (layer, metrics) => {
-      const server = new InterfaceServer(layer, { ...serverOptions(resolved, manifest), metrics, logger: log.child({ role: 'server' }) });
+      const server = new InterfaceServer(layer, { ...serverOptionsFrom(resolved, manifest), metrics, logger: log.child({ role: 'server' }) });
       // Listen even while Redis is away (requests get 503 until it is back), but give it a moment first.
       await layer.waitUntilReady(3_000).catch(() => log.warn({ redis: settings.redis.url }, 'Redis not reachable yet: answering 503 until it is'));
       await server.listen();
@@ -139,7 +140,7 @@ export function workerCommand(): Command {
     const log = logFor(settings, false);
     const app = await loadApp(file);
     await onRedis(settings, 'worker', log, async (layer, metrics) => {
-      const worker = new Worker(app, layer, { ...workerOptions(settings), durable: settings.redis, metrics, logger: log.child({ role: 'worker' }) });
+      const worker = new Worker(app, layer, { ...workerOptionsFrom(settings), durable: settings.redis, metrics, logger: log.child({ role: 'worker' }) });
       await waitForRedis(layer, log, settings.redis.url);
       await worker.start();
       return () => worker.stop();

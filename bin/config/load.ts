@@ -38,7 +38,7 @@ export function addSettingFlags(command: Command, name: CommandName): Command {
 export function resolveSettings(command: Command, name: CommandName): ResolvedSettings {
   const options = command.opts<Record<string, string | undefined>>();
   const origins = new Map<string, string>();
-  // Empty is unset, as for every variable (compose passes `SWITCHYARD_CONFIG: ${SWITCHYARD_CONFIG:-}`).
+  // Empty is unset, as for every variable (see below).
   const file = options.config?.trim() || undefined;
   const raw = file === undefined ? {} : readConfigFile(file);
   if (file !== undefined) for (const path of leafPaths(raw)) origins.set(path, `in ${file}`);

@@ -5,7 +5,7 @@ import { allowedValues, settingsJsonSchema, type SchemaNode } from './json-schem
 const NO_DEFAULT: Record<string, string> = {
   'log.format': '`json` (`pretty` in dev)',
   'admin.port': 'off',
-  'server.websocketPaths': "the app's WebSocket routes",
+  'server.websocketPaths': "the app's WebSocket routes (any path for `serve` without an app)",
   'server.tlsCert': 'none (HTTP/1.1 and h2c)',
   'server.tlsKey': 'none (HTTP/1.1 and h2c)',
 };

@@ -23,7 +23,7 @@ export const redisLayerOptions = layerOptions.extend({
     .regex(/^[A-Za-z0-9_.-]{1,60}$/, 'letters, digits, "-", "_", "." only')
     .default('switchyard')
     .describe('namespace of every key, so apps and tests can share one Redis'),
-  inboxBatch: z.number().int().positive().default(1000).describe('most envelopes the inbox reader takes from Redis per round trip'),
+  inboxBatch: z.number().int().positive().default(1000).describe('most envelopes the inbox reader takes from Redis per round trip (Redis layer only)'),
   onWarning: z
     .custom<(message: string, error?: unknown) => void>((v) => typeof v === 'function')
     .optional()

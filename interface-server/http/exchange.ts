@@ -206,8 +206,9 @@ export class HttpExchange {
 
   /** A message to the worker's pull channel (set once the worker has asked for the body or taken credit). */
   private toWorker(message: WireMessage): Promise<void> {
-    this.ctx.metrics?.sent(this.target);
-    return this.ctx.layer.send(this.pullChannel!, message);
+    const sending = this.ctx.layer.send(this.pullChannel!, message);
+    const metrics = this.ctx.metrics;
+    return metrics === undefined ? sending : sending.then(() => metrics.sent(this.target));
   }
 
   /** Credit goes back in batches of half the window, to the worker's pull channel. */

@@ -316,8 +316,7 @@ export class WebSocketSession {
     const timeout = event.type === 'websocket.connect' ? limits.websocketHandshakeTimeoutMs : limits.websocketEventTimeoutMs;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.fail(new WorkerTimeout(`"${event.type}" not done within ${timeout} ms`)), timeout);
-    this.ctx.metrics?.sent(this.target);
-    this.ctx.layer.send(this.target, event).catch((error: unknown) => {
+    this.ctx.layer.send(this.target, event).then(this.countSent, (error: unknown) => {
       // A group's event that finds the channel full is dropped (at most once, like the group
       // send itself); the member's own frames are not, and fail the connection (1013).
       if (error instanceof ChannelFull && this.groupEvents.has(event)) {
@@ -334,6 +333,8 @@ export class WebSocketSession {
       this.ws?.resume();
     }
   }
+
+  private readonly countSent = (): void => this.ctx.metrics?.sent(this.target);
 
   /**
    * A failure ends the connection the way the table says: an HTTP status during the handshake,

@@ -57,6 +57,42 @@ describe('metrics on the admin port', () => {
     for (const ws of sockets) ws.close();
   }, 30_000);
 
+  it('count what consumers send: app channels by name (durable ones too), replies, groups, the rest as "other"', async () => {
+    const prefix = randomPrefix('sent-metrics');
+    const config = { url: redis.url, prefix };
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const app = createApp()
+      .channel('mail', () => {}, { durable: { attempts: 1 } })
+      .channel('audit', () => {})
+      .channel('jobs', async (_message, ctx) => {
+        await ctx.send('mail', { type: 'mail.send' }, { delayMs: 60_000 });
+        await ctx.send('audit', { type: 'audit.entry' });
+        await ctx.send('audit', { type: 'audit.entry' });
+        await ctx.send(`made.up.${Date.now()}`, { type: 'x' });
+        await ctx.groupSend('room.1', { type: 'chat.message' });
+        done();
+      });
+    const layer = new RedisLayer({ url: redis.url, prefix });
+    const registry = new Registry();
+    const worker = new Worker(app, layer, { durable: config, metrics: registry });
+    try {
+      await layer.waitUntilReady(5_000);
+      await worker.start();
+      await layer.send('jobs', { type: 'job' });
+      await finished;
+      const text = await registry.metrics();
+      expect(sample(text, 'switchyard_worker_messages_sent_total{to="mail"}')).toBe(1);
+      expect(sample(text, 'switchyard_worker_messages_sent_total{to="audit"}')).toBe(2);
+      expect(sample(text, 'switchyard_worker_messages_sent_total{to="other"}')).toBe(1);
+      expect(sample(text, 'switchyard_worker_messages_sent_total{to="group"}')).toBe(1);
+      expect(text).not.toContain('made.up');
+    } finally {
+      await worker.stop();
+      await layer.close();
+    }
+  });
+
   it('report durable queue counts by state', async () => {
     const prefix = randomPrefix('durable-metrics');
     const config = { url: redis.url, prefix };

@@ -74,7 +74,9 @@ const sleepFor = async (message: Job): Promise<void> => {
 
 const app = createApp();
 
-app.channel('crash', job(sleepFor), { durable: { concurrency: 2, lockDurationMs: 1000, stalledIntervalMs: 500 } });
+// A lock that outlives a busy machine's pauses (renewed every 1.5 s): a renewal missed under
+// load would rerun a job no worker lost, which the crash test counts as a wrong duplicate.
+app.channel('crash', job(sleepFor), { durable: { concurrency: 2, lockDurationMs: 3000, stalledIntervalMs: 500 } });
 
 app.channel(
   'flaky',
