@@ -3,6 +3,9 @@ import type { WireMessage } from '../../schemas/index.js';
 /** Where a job's trace context rides in its data, beside the message's own fields. */
 export const TRACE_KEY = '$traceparent';
 
+/** Where the id the sender chose rides, when BullMQ had to store it encoded (see bullJobId). */
+export const JOB_ID_KEY = '$jobId';
+
 /**
  * BullMQ stores job data as JSON. Messages may carry bytes (a Uint8Array would become an
  * object of numbered keys), so bytes travel as `{ "$bytes": "<base64>" }` and come back as

@@ -6,7 +6,7 @@ import { compose } from '../middleware.js';
 import { broadcast, CONSUMER_DONE, type Runtime } from '../runtime.js';
 import type { ChannelContext } from '../types.js';
 import { queuePrefix, workerConnection, type DurableConfig } from './connection.js';
-import { fromJobData, TRACE_KEY } from './job-data.js';
+import { fromJobData, JOB_ID_KEY, TRACE_KEY } from './job-data.js';
 import type { DurableOptions } from './options.js';
 
 /**
@@ -59,7 +59,8 @@ export class DurableRunner {
   }
 
   private async process(consumer: ChannelConsumer, job: Job): Promise<void> {
-    const { [TRACE_KEY]: traceparent, ...fields } = fromJobData(job.data) as WireMessage & { [TRACE_KEY]?: string };
+    const { [TRACE_KEY]: traceparent, [JOB_ID_KEY]: sentId, ...fields } = fromJobData(job.data) as WireMessage & { [TRACE_KEY]?: string; [JOB_ID_KEY]?: string };
+    const jobId = sentId ?? job.id;
     let message = fields as WireMessage;
     if (consumer.schema) {
       const checked = consumer.schema.safeParse(message);
@@ -77,8 +78,8 @@ export class DurableRunner {
       channel: consumer.name,
       signal: controller.signal,
       traceparent,
-      log: this.runtime.logger.child({ consumer: consumerName, jobId: job.id, attempt: job.attemptsMade + 1, ...(traceparent ? { trace_id: traceId(traceparent) } : {}) }),
-      locals: { jobId: job.id, attempt: job.attemptsMade + 1 },
+      log: this.runtime.logger.child({ consumer: consumerName, jobId, attempt: job.attemptsMade + 1, ...(traceparent ? { trace_id: traceId(traceparent) } : {}) }),
+      locals: { jobId, attempt: job.attemptsMade + 1 },
       send: (channel, next, options) => this.runtime.send(channel, next, { traceparent, ...options }),
       groupSend: (group, next) => this.runtime.layer.groupSend(group, next),
       broadcast: (group, data) => broadcast(this.runtime, group, data),

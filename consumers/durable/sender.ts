@@ -3,7 +3,7 @@ import { ReplyError, type Redis } from 'ioredis';
 import { LayerUnavailable } from '../../channel-layer/index.js';
 import type { WireMessage } from '../../schemas/index.js';
 import { connected, queuePrefix, senderConnection, type DurableConfig } from './connection.js';
-import { bullJobId, toJobData, TRACE_KEY } from './job-data.js';
+import { bullJobId, JOB_ID_KEY, toJobData, TRACE_KEY } from './job-data.js';
 import { jobOptions, type DurableOptions, type SendOptions } from './options.js';
 
 /**
@@ -33,9 +33,11 @@ export class DurableSender {
     try {
       const data = toJobData(message);
       if (options.traceparent !== undefined) data[TRACE_KEY] = options.traceparent;
+      const jobId = options.jobId === undefined ? undefined : bullJobId(options.jobId);
+      if (jobId !== options.jobId) data[JOB_ID_KEY] = options.jobId;
       const job = await queue.add(message.type, data, {
         ...(options.delayMs ? { delay: options.delayMs } : {}),
-        ...(options.jobId !== undefined ? { jobId: bullJobId(options.jobId) } : {}),
+        ...(jobId !== undefined ? { jobId } : {}),
       });
       return job.id!;
     } catch (error) {
