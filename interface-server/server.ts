@@ -32,6 +32,7 @@ export class InterfaceServer {
   private keepAlive: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private bound: { host: string; port: number } | undefined;
+  private own: string | undefined;
 
   constructor(layer: ChannelLayer, input: ServerOptionsInput = {}) {
     this.options = parseServerOptions(input);
@@ -76,6 +77,9 @@ export class InterfaceServer {
 
   async listen(): Promise<{ host: string; port: number }> {
     this.bound = await this.listener.listen();
+    // A channel of its own starts this process's heartbeat from the start, not from its first
+    // connection: `switchyard status` counts live servers.
+    this.own = await this.ctx.layer.newChannel('server');
     const every = this.options.websocket.pingIntervalMs;
     if (every > 0) {
       this.keepAlive = setInterval(() => {
@@ -118,6 +122,7 @@ export class InterfaceServer {
     if (this.ctx.inFlight.size > 0) this.logger.warn({ left: this.ctx.inFlight.size }, 'shutdown deadline passed, cutting connections');
     this.listener.destroyAll();
     await stopped;
+    if (this.own !== undefined) this.ctx.layer.releaseChannel(this.own);
   }
 
   private onRequest(req: AnyRequest, res: AnyResponse): void {

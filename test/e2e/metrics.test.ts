@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { RedisLayer } from '../../channel-layer/index.js';
 import { createApp, durableSender, Worker } from '../../consumers/index.js';
 import { freePort, RedisServer } from '../helpers/redis-server.js';
-import { killAll, QUICKSTART, randomPrefix, startServe, startWorker } from '../helpers/processes.js';
+import { killAll, QUICKSTART, randomPrefix, runSwitchyard, startServe, startWorker } from '../helpers/processes.js';
 
 /** One sample's value from Prometheus text, by metric name and labels as written. */
 function sample(text: string, series: string): number | undefined {
@@ -92,6 +92,15 @@ describe('metrics on the admin port', () => {
       await layer.close();
     }
   });
+
+  it('status counts a server and a worker as alive before any traffic', async () => {
+    const layer = { redisUrl: redis.url, prefix: randomPrefix('alive') };
+    await startServe(QUICKSTART, layer);
+    await startWorker(QUICKSTART, layer);
+    const status = await runSwitchyard(['status', '--json'], { REDIS_URL: redis.url, SWITCHYARD_PREFIX: layer.prefix });
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout).alive).toEqual({ server: 1, worker: 1 });
+  }, 30_000);
 
   it('report durable queue counts by state', async () => {
     const prefix = randomPrefix('durable-metrics');
