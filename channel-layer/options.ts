@@ -18,7 +18,7 @@ export const layerOptions = z.strictObject({
   channelCapacity: z
     .array(capacityRule)
     .default([])
-    .describe('`capacity` by channel, first match wins: `[{ "pattern": "api.*", "capacity": 5000 }]` (exact name, glob with `*`, or RegExp)'),
+    .describe('`capacity` by channel, first match wins: `[{ "pattern": "api.*", "capacity": 5000 }]` (an exact name or a glob with `*`; in code also a RegExp)'),
   inboxCapacity: z.number().int().positive().default(10_000).describe("messages one process's inbox (all its process-specific channels) holds"),
   processName: z
     .string()

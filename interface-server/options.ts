@@ -25,7 +25,7 @@ export const serverOptions = z.strictObject({
     .array(z.strictObject({ prefix: pathPrefix, http: channel.optional(), websocket: channel.optional() }))
     .default([])
     .describe('other channels by path prefix, longest prefix first: `[{ "prefix": "/api", "http": "api.http" }]`'),
-  websocketPaths: z.array(pathPrefix).optional().describe('paths that take WebSockets (`/ws/chat/:room`, `/live/*`); others are refused here. Unset: any path'),
+  websocketPaths: z.array(pathPrefix).optional().describe('paths that take WebSockets (`/ws/chat/:room`, `/live/*`); others are refused here. In code, unset means any path'),
   static: z
     .array(z.strictObject({ prefix: pathPrefix, dir: z.string().min(1) }))
     .default([])
