@@ -41,15 +41,21 @@ export async function connected(redis: Redis, what: string): Promise<void> {
   const status = redis.status;
   if (status === 'ready') return;
   if (status === 'wait' || status === 'connecting' || status === 'connect') {
-    const ready = once(redis, 'ready', { signal: AbortSignal.timeout(FIRST_CONNECT_MS) });
-    const failed = once(redis, 'error').then(([error]) => Promise.reject(error as Error));
-    ready.catch(() => {});
-    failed.catch(() => {});
+    // One signal ends both waits, so whichever loses leaves no listener behind on the client.
+    const settled = new AbortController();
+    const timer = setTimeout(() => settled.abort(new Error(`no connection within ${FIRST_CONNECT_MS} ms`)), FIRST_CONNECT_MS);
+    const ready = once(redis, 'ready', { signal: settled.signal });
+    const failed = once(redis, 'error', { signal: settled.signal }).then(([error]) => Promise.reject(error as Error));
     try {
       await Promise.race([ready, failed]);
       return;
     } catch (error) {
-      throw new LayerUnavailable(`${what}: Redis is not reachable`, { cause: error });
+      throw new LayerUnavailable(`${what}: Redis is not reachable`, { cause: settled.signal.aborted ? settled.signal.reason : error });
+    } finally {
+      clearTimeout(timer);
+      settled.abort();
+      ready.catch(() => {});
+      failed.catch(() => {});
     }
   }
   throw new LayerUnavailable(`${what}: not connected to Redis (${status})`);
