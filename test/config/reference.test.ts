@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SETTING_FLAGS } from '../../bin/config/flags.js';
 import { configReference } from '../../bin/config/reference.js';
+import { settingsSchema } from '../../bin/config/schema.js';
 import { withReference } from '../../scripts/docs.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -33,5 +34,12 @@ describe('configuration reference', () => {
       expect(cells[5]!.replace(/ \|$/, '').trim(), row).not.toBe('');
       expect(cells[3]!.trim(), row).not.toBe('none');
     }
+  });
+
+  it("the README's example config file is valid", () => {
+    const section = readme.slice(readme.indexOf('\n## Configuration\n'));
+    const example = section.slice(section.indexOf('```json\n') + 8, section.indexOf('\n```', section.indexOf('```json\n')));
+    const result = settingsSchema.safeParse(JSON.parse(example));
+    expect(result.error?.issues ?? []).toEqual([]);
   });
 });
