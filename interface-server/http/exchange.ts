@@ -26,7 +26,6 @@ export interface Inbound {
 }
 
 const CLIENT_GONE = Symbol('client gone');
-const EMPTY = Buffer.alloc(0);
 
 /**
  * One HTTP request and its response, spoken as messages:
@@ -59,6 +58,8 @@ export class HttpExchange {
   private creditOwed = 0;
   private wroteBody = false;
   private sentAt = 0;
+  /** An HTTP/1.x 103 went out (or was queued) before the head. */
+  private hinted = false;
   /** Body chunks written to a client that has not taken them yet. */
   private undrained = 0;
 
@@ -162,6 +163,10 @@ export class HttpExchange {
     const protocol = this.inbound.scope.http_version === '2' ? 'h2' : 'http1';
     this.ctx.metrics?.workerWait.observe({ protocol }, (performance.now() - this.sentAt) / 1000);
     this.res.writeHead(message.status, responseHeaders(message.headers, this.inbound.scope.http_version === '2'));
+    // Node queues a response's output while the one before it on the connection is still going,
+    // and a head sent with a first chunk of bytes jumps to the front of that queue, ahead of the
+    // 103 (which the client then reads as body). A string write queues the head behind it.
+    if (this.hinted) (this.res as ServerResponse).write('', 'latin1');
     this.state = 'streaming';
     this.arm(this.ctx.options.limits.responseIdleTimeoutMs, 'response stalled');
   }
@@ -174,7 +179,7 @@ export class HttpExchange {
   private sendHead(): void {
     const res = this.res as ServerResponse;
     const bodyless = this.inbound.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
-    if (this.inbound.scope.http_version !== '2' && !bodyless) res.write(EMPTY);
+    if (this.inbound.scope.http_version !== '2' && !bodyless) res.write('', 'latin1');
     else res.flushHeaders?.();
   }
 
@@ -244,6 +249,7 @@ export class HttpExchange {
     if (this.inbound.scope.http_version === '1.0') return; // 1.0 clients do not expect 1xx
     try {
       this.res.writeEarlyHints({ ...responseHeaders(headers, this.inbound.scope.http_version === '2'), link: links });
+      this.hinted = this.inbound.scope.http_version !== '2';
     } catch (error) {
       // Hints are optional: one Node refuses is dropped, the response goes on.
       this.ctx.logger.warn({ channel: this.target, err: error }, `dropped early hints from the worker for ${this.target}: ${(error as Error).message}`);

@@ -197,7 +197,8 @@ export function send(base: string, out: Outgoing): Promise<Incoming> {
       clearTimeout(timer);
       reject(error);
     };
-    req.on('error', fail);
+    // Name the target: a comparison sends the same request to several, and a failure must say which.
+    req.on('error', (error) => fail(new Error(`${method} ${out.path} from ${base}: ${error.message}`, { cause: error })));
     req.on('information', (info) => interim.push({ status: info.statusCode, headers: pairs(info.rawHeaders) }));
     req.on('response', (res) => {
       const chunks: Buffer[] = [];

@@ -40,6 +40,35 @@ describe.each(['memory', 'redis'] as const)('protocol edges on the %s layer', (k
     expect(second).toBeGreaterThan(first);
   });
 
+  // Node queues a response's output until the one before it on the connection has finished;
+  // its writeHead then goes to the front of that queue when the first body chunk is bytes,
+  // ahead of an early hint already queued. The 103 must still come first.
+  it('keeps a pipelined response\'s 103 Early Hints ahead of its 200, even while the response before it is still going', async () => {
+    harness = await startServer(kind, {}, { redis });
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    worker = httpWorker(harness.workerLayer, async (io) => {
+      if (io.request.path === '/first') {
+        await firstHeld;
+      } else {
+        await io.send({ type: 'http.response.early_hints', links: ['</style.css>; rel=preload; as=style'] });
+        await io.start(200, [['content-type', 'text/plain'], ['content-length', '6']]);
+        await io.body(Buffer.from('hinted'));
+        setTimeout(releaseFirst, 100); // the second is answered (and queued) before the first ends
+      }
+      if (io.request.path === '/first') {
+        await io.start(200, [['content-type', 'text/plain'], ['content-length', '5']]);
+        await io.body(Buffer.from('first'));
+      }
+    });
+    const host = 'Host: 127.0.0.1\r\n';
+    const text = await rawExchange(portOf(harness.url), `GET /first HTTP/1.1\r\n${host}\r\nGET /second HTTP/1.1\r\n${host}Connection: close\r\n\r\n`);
+    const afterFirst = text.slice(text.indexOf('\r\n\r\nfirst') + 9);
+    expect(afterFirst.indexOf('HTTP/1.1 103 Early Hints')).toBe(0);
+    expect(afterFirst.indexOf('HTTP/1.1 200')).toBeGreaterThan(0);
+    expect(afterFirst.endsWith('\r\n\r\nhinted')).toBe(true);
+  });
+
   it('closes an open WebSocket with 1013 when its events find the channel full', async () => {
     harness = await startServer(kind, {}, { redis, layer: { capacity: 2 } });
     worker = websocketWorker(harness.workerLayer, async (io) => {
