@@ -4,6 +4,7 @@ import http2, { type Http2ServerRequest, type Http2ServerResponse } from 'node:h
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
+import { announcedHeaderListSize } from './http/header-limit.js';
 
 export type AnyRequest = IncomingMessage | Http2ServerRequest;
 export type AnyResponse = ServerResponse | Http2ServerResponse;
@@ -70,9 +71,10 @@ export class Listener {
     this.h1.emit('listening');
     this.h1.on('upgrade', handlers.upgrade);
     this.h1.setTimeout(options.idleTimeoutMs); // a socket with no traffic either way for this long is closed
-    // HTTP/2 announces the header limit in SETTINGS; a peer that exceeds it gets its stream reset.
+    // HTTP/2 announces a header limit in SETTINGS; a peer that exceeds it gets its stream reset.
+    // It is set above maxHeaderBytes, which the server answers 431 past itself.
     this.h2 = http2.createServer({
-      settings: { enableConnectProtocol: options.enableConnectProtocol, maxHeaderListSize: options.maxHeaderBytes },
+      settings: { enableConnectProtocol: options.enableConnectProtocol, maxHeaderListSize: announcedHeaderListSize(options.maxHeaderBytes) },
     });
     this.h2.on('request', handlers.request);
     this.h2.on('connect', handlers.connect);

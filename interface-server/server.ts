@@ -6,6 +6,7 @@ import { pino, type Logger } from 'pino';
 import type { ChannelLayer } from '../channel-layer/index.js';
 import { routeTable, type ServerContext } from './context.js';
 import { handleRequest } from './http/handle-request.js';
+import { headerListSize } from './http/header-limit.js';
 import { sendPlain } from './http/respond.js';
 import { Listener, type AnyRequest, type AnyResponse } from './listener.js';
 import { ServerMetrics } from './metrics.js';
@@ -138,6 +139,7 @@ export class InterfaceServer {
       this.ctx.metrics?.duration.observe({ protocol }, ms / 1000);
       this.logger.info({ method: req.method, path: req.url, protocol, status, ms: Math.round(ms * 10) / 10, client: req.socket?.remoteAddress }, 'request');
     });
+    if (this.headersTooLarge(req)) return sendPlain(res, 431, 'request header fields too large');
     this.track(
       handleRequest(this.ctx, req, res).catch((error: unknown) => {
         this.logger.error({ err: error, path: req.url }, 'request failed in the server');
@@ -147,6 +149,11 @@ export class InterfaceServer {
     );
   }
 
+  /** HTTP/2 only: Node's HTTP/1.1 parser has already answered 431 to those. */
+  private headersTooLarge(req: AnyRequest): boolean {
+    return req.httpVersion === '2.0' && headerListSize(req.rawHeaders) > this.options.limits.maxHeaderBytes;
+  }
+
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.closing !== undefined) return denyUpgrade(socket, 503, 'server shutting down');
     this.trackSession(handleUpgrade(this.upgrades, req, socket, head), req.url, () => socket.destroy());
@@ -154,6 +161,7 @@ export class InterfaceServer {
 
   private onConnect(req: Http2ServerRequest, res: Http2ServerResponse): void {
     if (this.closing !== undefined) return sendPlain(res, 503, 'server shutting down');
+    if (this.headersTooLarge(req)) return sendPlain(res, 431, 'request header fields too large');
     this.trackSession(handleConnect(this.upgrades, req, res), req.url, () => req.stream.destroy());
   }
 

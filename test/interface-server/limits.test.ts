@@ -1,3 +1,4 @@
+import http2 from 'node:http2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LayerOptionsInput } from '../../channel-layer/index.js';
 import type { ServerOptionsInput } from '../../interface-server/index.js';
@@ -79,6 +80,46 @@ describe('header limits', () => {
     const big = await request(h.url, '/big', { headers: { 'x-big': 'a'.repeat(6 * 1024) } });
     expect(big.status).toBe(431);
     expect(worker.taken).toHaveLength(1);
+  });
+});
+
+describe('header limits on HTTP/2', () => {
+  /** One h2c request with an `x-big` header of `bytes`; its status, or the stream's error code. */
+  async function h2Get(url: string, bytes: number, method = 'GET'): Promise<number | string> {
+    const session = http2.connect(url);
+    session.on('error', () => {});
+    try {
+      const headers = { ':method': method, ':path': '/h2-headers', 'x-big': 'a'.repeat(bytes), ...(method === 'CONNECT' ? { ':protocol': 'websocket', ':scheme': 'http' } : {}) };
+      const stream = session.request(headers, method === 'CONNECT' ? {} : { endStream: true });
+      return await new Promise<number | string>((resolve) => {
+        stream.on('response', (response) => {
+          resolve(response[':status'] as number);
+          stream.close();
+        });
+        stream.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+        stream.on('close', () => resolve(`closed with ${stream.rstCode}`));
+      });
+    } finally {
+      session.close();
+    }
+  }
+
+  it('answers 431 past maxHeaderBytes, as HTTP/1.1 does, instead of resetting the stream; the worker takes nothing', async () => {
+    const h = await serve('memory', { limits: { maxHeaderBytes: 4096 } });
+    const worker = echoSize(h);
+    expect(await h2Get(h.url, 2 * 1024)).toBe(200);
+    expect(await h2Get(h.url, 6 * 1024)).toBe(431);
+    expect(worker.taken).toHaveLength(1);
+  });
+
+  it('answers 431 to a WebSocket over HTTP/2 (extended CONNECT) past maxHeaderBytes', async () => {
+    const h = await serve('memory', { limits: { maxHeaderBytes: 4096 } });
+    expect(await h2Get(h.url, 6 * 1024, 'CONNECT')).toBe(431);
+  });
+
+  it('still resets a stream whose headers pass the limit it announces (twice maxHeaderBytes, 64 KiB at least)', async () => {
+    const h = await serve('memory', { limits: { maxHeaderBytes: 4096 } });
+    expect(await h2Get(h.url, 100 * 1024)).toBe('ERR_HTTP2_STREAM_ERROR');
   });
 });
 
