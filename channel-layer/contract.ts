@@ -10,6 +10,18 @@ export interface Delivery {
   group?: string;
 }
 
+/**
+ * What a channel from `openChannel` hands its messages to: an HTTP exchange, a WebSocket
+ * session, a worker's side of a streamed exchange. A plain object, not a task with a pending
+ * receive: the layer's one reader of the process's inbox calls it.
+ */
+export interface Recipient {
+  /** The channel's next message, in order. Called outside the sender's call stack. */
+  deliver(message: WireMessage, group: string | undefined): void;
+  /** Nothing more will arrive: the layer closed or lost its backing store. Called once. */
+  lost(error: Error): void;
+}
+
 export interface ReceiveOptions {
   /** Most messages to take in one call (default 1). They may come from several channels. */
   max?: number;
@@ -37,6 +49,13 @@ export interface ChannelLayer {
 
   /** A new process-specific channel (`<process>!<suffix>`) only this layer instance receives on. */
   newChannel(hint?: string): Promise<string>;
+
+  /**
+   * A new process-specific channel whose messages go to `recipient` as they arrive, in order:
+   * the process's one reply loop. It has no buffer of its own (a recipient takes what comes)
+   * and cannot be passed to `receive`. Released like any other with `releaseChannel`.
+   */
+  openChannel(recipient: Recipient, hint?: string): string;
 
   /** Forgets a channel from `newChannel`: its buffer is dropped and later messages to it too. */
   releaseChannel(channel: string): void;

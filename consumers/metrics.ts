@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { inboxOf, type ChannelLayer, type Delivery, type ReceiveOptions, type WireMessage } from '../channel-layer/index.js';
+import { inboxOf, type ChannelLayer, type Delivery, type ReceiveOptions, type Recipient, type WireMessage } from '../channel-layer/index.js';
 import { DurableAdmin } from './durable/admin.js';
 import type { DurableConfig } from './durable/connection.js';
 
@@ -91,6 +91,9 @@ class CountingLayer implements ChannelLayer {
   }
   newChannel(hint?: string): Promise<string> {
     return this.layer.newChannel(hint);
+  }
+  openChannel(recipient: Recipient, hint?: string): string {
+    return this.layer.openChannel(recipient, hint);
   }
   releaseChannel(channel: string): void {
     this.layer.releaseChannel(channel);

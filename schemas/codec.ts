@@ -84,3 +84,38 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
 function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string');
 }
+
+/**
+ * What `decodeEnvelope(encodeEnvelope(…))` would hand the receiver, without the round trip:
+ * the in-memory layer's copy. Strings, numbers, booleans, null, bytes, arrays and plain
+ * objects are copied here; anything else (dates, maps, class instances, bigints…) goes through
+ * the codec itself, so what it refuses is refused and what it changes is changed alike.
+ */
+export function wireCopy<T>(value: T): T {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+      return value;
+    case 'number':
+      return (Object.is(value, -0) ? 0 : value) as T;
+    case 'object': {
+      if (value === null) return value;
+      if (Array.isArray(value)) {
+        const copy = new Array<unknown>(value.length);
+        for (let i = 0; i < value.length; i++) copy[i] = wireCopy(value[i]);
+        return copy as T;
+      }
+      const proto = Object.getPrototypeOf(value) as unknown;
+      if (proto === Buffer.prototype || proto === Uint8Array.prototype) return Buffer.from(value as unknown as Uint8Array) as T;
+      if (proto === Object.prototype) {
+        const copy: Record<string, unknown> = {};
+        for (const key in value) copy[key] = wireCopy((value as Record<string, unknown>)[key]);
+        return copy as T;
+      }
+      return packr.unpack(packr.pack(value)) as T;
+    }
+    default:
+      return packr.unpack(packr.pack(value)) as T;
+  }
+}

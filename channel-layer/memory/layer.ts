@@ -1,5 +1,5 @@
-import { decodeEnvelope, encodeEnvelope } from '../../schemas/index.js';
-import type { ChannelLayer, Delivery, ReceiveOptions, WireMessage } from '../contract.js';
+import { wireCopy } from '../../schemas/index.js';
+import type { ChannelLayer, Delivery, ReceiveOptions, Recipient, WireMessage } from '../contract.js';
 import { ChannelFull, InvalidName, LayerClosed } from '../errors.js';
 import { assertChannelName, assertGroupName, inboxOf } from '../names.js';
 import { LinkedAbort, unlimited } from '../linked-abort.js';
@@ -14,8 +14,8 @@ export interface MemoryLayerOptions extends LayerOptionsInput {
 
 /**
  * The embedded layer for development and tests: everything in this process, no Redis.
- * Messages pass through the wire codec on send, so what works here works over Redis:
- * the receiver gets a copy, bytes arrive as bytes, and unencodable values fail at `send`.
+ * The receiver gets what the wire codec would make of a message (`wireCopy`), so what works
+ * here works over Redis: a copy, bytes as bytes, unencodable values failing at `send`.
  */
 export class MemoryLayer implements ChannelLayer {
   readonly options: LayerOptions;
@@ -43,9 +43,12 @@ export class MemoryLayer implements ChannelLayer {
     assertChannelName(channel);
     assertMessage(message);
     this.assertOpen();
-    const copy = decodeEnvelope(encodeEnvelope(channel, message));
-    if (inboxOf(channel) !== undefined && !this.store.held.has(channel)) return; // its holder is gone
-    if (!this.store.channels.push(channel, copy.message, copy.sentAt, this.capacities.capacityOf(channel))) {
+    const copy = wireCopy(message);
+    if (inboxOf(channel) !== undefined) {
+      if (this.store.recipients.has(channel)) return this.store.post(channel, copy, undefined);
+      if (!this.store.held.has(channel)) return; // its holder is gone
+    }
+    if (!this.store.channels.push(channel, copy, Date.now(), this.capacities.capacityOf(channel))) {
       throw new ChannelFull(channel);
     }
   }
@@ -59,6 +62,7 @@ export class MemoryLayer implements ChannelLayer {
       if (inbox !== undefined && inbox !== this.inbox) {
         throw new InvalidName(`channel "${channel}" is held by another process; receive only on channels from this layer's newChannel()`);
       }
+      if (this.store.recipients.has(channel)) throw new InvalidName(`channel "${channel}" hands its messages to its recipient; it cannot be received on`);
     }
     this.assertOpen();
     options.signal?.throwIfAborted();
@@ -82,8 +86,18 @@ export class MemoryLayer implements ChannelLayer {
     return channel;
   }
 
+  openChannel(recipient: Recipient, hint?: string): string {
+    this.assertOpen();
+    const channel = `${this.inbox}${hint ? `${hint}.` : ''}${(this.nextChannel++).toString(36)}`;
+    this.store.held.add(channel);
+    this.store.recipients.set(channel, recipient);
+    if (this.heartbeat === undefined) this.beat();
+    return channel;
+  }
+
   releaseChannel(channel: string): void {
     if (!this.store.held.delete(channel)) return;
+    this.store.recipients.delete(channel);
     this.store.channels.drop(channel);
     for (const members of this.store.groups.values()) members.delete(channel);
   }
@@ -111,10 +125,17 @@ export class MemoryLayer implements ChannelLayer {
     assertMessage(message);
     this.assertOpen();
     // One copy for all members, as the Redis layer hands its local members one decoded envelope.
-    const copy = decodeEnvelope(encodeEnvelope(group, message));
+    const copy = wireCopy(message);
+    const now = Date.now();
     for (const channel of this.liveMembers(group)) {
-      if (inboxOf(channel) !== undefined && !this.store.held.has(channel)) continue;
-      this.store.channels.push(channel, copy.message, copy.sentAt, this.capacities.capacityOf(channel), group);
+      if (inboxOf(channel) !== undefined) {
+        if (this.store.recipients.has(channel)) {
+          this.store.post(channel, copy, group);
+          continue;
+        }
+        if (!this.store.held.has(channel)) continue;
+      }
+      this.store.channels.push(channel, copy, now, this.capacities.capacityOf(channel), group);
     }
   }
 
@@ -139,10 +160,14 @@ export class MemoryLayer implements ChannelLayer {
     clearInterval(this.heartbeat);
     this.closing.abort(new LayerClosed());
     // Like a process that exits: its channels vanish, its group memberships lapse by heartbeat.
+    const lost = new LayerClosed();
     for (const channel of [...this.store.held]) {
       if (inboxOf(channel) === this.inbox) {
+        const recipient = this.store.recipients.get(channel);
         this.store.held.delete(channel);
+        this.store.recipients.delete(channel);
         this.store.channels.drop(channel);
+        recipient?.lost(lost);
       }
     }
   }

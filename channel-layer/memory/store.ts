@@ -1,3 +1,4 @@
+import type { Recipient, WireMessage } from '../contract.js';
 import { LocalChannels } from '../local-channels.js';
 
 /**
@@ -12,8 +13,36 @@ export class MemoryStore {
   readonly alive = new Map<string, number>();
   /** Process-specific channels whose holder has not released them. */
   readonly held = new Set<string>();
+  /** Channels from `openChannel`, and who takes their messages. */
+  readonly recipients = new Map<string, Recipient>();
+  /** Messages for recipients, in order, as flat (channel, message, group) triples. */
+  private outbox: unknown[] = [];
 
   constructor(readonly expiryMs: number) {
     this.channels = new LocalChannels(expiryMs);
   }
+
+  /**
+   * Hands `message` to the recipient of `channel` once the sender's code has run to its end
+   * (a microtask), with everything else sent in the meantime: one hop, not one per message.
+   */
+  post(channel: string, message: WireMessage, group: string | undefined): void {
+    if (this.outbox.length === 0) queueMicrotask(this.deliver);
+    this.outbox.push(channel, message, group);
+  }
+
+  private readonly deliver = (): void => {
+    const batch = this.outbox;
+    this.outbox = [];
+    let failure: unknown;
+    for (let i = 0; i < batch.length; i += 3) {
+      // A channel released in the meantime takes nothing more.
+      try {
+        this.recipients.get(batch[i] as string)?.deliver(batch[i + 1] as WireMessage, batch[i + 2] as string | undefined);
+      } catch (error) {
+        failure ??= error; // a recipient's bug: the others still get theirs, then it surfaces
+      }
+    }
+    if (failure !== undefined) throw failure;
+  };
 }

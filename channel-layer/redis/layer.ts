@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { decodeEnvelope, encodeEnvelope, encodeGroupParts, WireFormatError } from '../../schemas/index.js';
-import type { ChannelLayer, Delivery, ReceiveOptions, WireMessage } from '../contract.js';
+import type { ChannelLayer, Delivery, ReceiveOptions, Recipient, WireMessage } from '../contract.js';
 import { InvalidName, LayerClosed, LayerUnavailable } from '../errors.js';
 import { LinkedAbort, unlimited } from '../linked-abort.js';
 import { LocalChannels } from '../local-channels.js';
@@ -56,6 +56,8 @@ export class RedisLayer implements ChannelLayer {
   private readonly inbox: string;
   private readonly local: LocalChannels;
   private readonly held = new Set<string>();
+  /** Channels from `openChannel`, and who takes their messages. */
+  private readonly recipients = new Map<string, Recipient>();
   /** Groups each held channel is known to be in, so releasing it can leave them. */
   private readonly memberships = new Map<string, Set<string>>();
   private readonly pops: PopPool;
@@ -115,6 +117,7 @@ export class RedisLayer implements ChannelLayer {
       assertChannelName(channel);
       const inbox = inboxOf(channel);
       if (inbox === undefined) shared.push(channel);
+      else if (this.recipients.has(channel)) throw new InvalidName(`channel "${channel}" hands its messages to its recipient; it cannot be received on`);
       else if (inbox === this.inbox) local.push(channel);
       else throw new InvalidName(`channel "${channel}" is held by another process; receive only on channels from this layer's newChannel()`);
     }
@@ -143,8 +146,18 @@ export class RedisLayer implements ChannelLayer {
     return channel;
   }
 
+  openChannel(recipient: Recipient, hint?: string): string {
+    this.assertOpen();
+    const channel = `${this.inbox}${hint ? `${hint}.` : ''}${(this.nextChannel++).toString(36)}`;
+    this.held.add(channel);
+    this.recipients.set(channel, recipient);
+    this.startInbox();
+    return channel;
+  }
+
   releaseChannel(channel: string): void {
     if (!this.held.delete(channel)) return;
+    this.recipients.delete(channel);
     this.local.drop(channel);
     const groups = this.memberships.get(channel);
     if (groups === undefined) return;
@@ -209,6 +222,7 @@ export class RedisLayer implements ChannelLayer {
     if (this.closing.signal.aborted) return;
     clearInterval(this.heartbeat);
     this.closing.abort(new LayerClosed());
+    this.loseRecipients(new LayerClosed());
     await this.sender.drain();
     await Promise.allSettled([...this.receiving, this.inboxReader]);
     this.pops.closeAll();
@@ -320,7 +334,9 @@ export class RedisLayer implements ChannelLayer {
       } catch (error) {
         if (stop.aborted) break;
         this.inboxAvailable = false;
-        this.local.rejectAll(toLayerError(error));
+        const failure = toLayerError(error) as Error;
+        this.local.rejectAll(failure);
+        this.loseRecipients(failure);
         await sleep(100, undefined, { signal: stop }).catch(noop); // no hot loop on a persistent error
       }
     }
@@ -349,9 +365,25 @@ export class RedisLayer implements ChannelLayer {
 
   /** Messages for released channels are dropped; a full local buffer drops the newest. */
   private deliverLocally(channel: string, message: WireMessage, sentAt: number, group?: string): boolean {
+    const recipient = this.recipients.get(channel);
+    if (recipient !== undefined) {
+      try {
+        recipient.deliver(message, group);
+      } catch (error) {
+        this.options.onWarning?.(`the recipient of ${channel} failed on a "${message.type}" message: ${(error as Error)?.message ?? error}`, error);
+      }
+      return true;
+    }
     if (!this.held.has(channel)) return false;
     if (!this.local.push(channel, message, sentAt, this.capacities.capacityOf(channel), group)) this.stats.overflowed++;
     return true;
+  }
+
+  /** Tells every recipient that nothing more will come, and forgets their channels. */
+  private loseRecipients(error: Error): void {
+    const lost = [...this.recipients];
+    for (const [channel] of lost) this.releaseChannel(channel);
+    for (const [, recipient] of lost) recipient.lost(error);
   }
 
   private remember(channel: string, group: string): void {

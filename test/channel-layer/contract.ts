@@ -8,6 +8,8 @@ import {
   type ChannelLayer,
   type Delivery,
   type LayerOptionsInput,
+  type Recipient,
+  type WireMessage,
 } from '../../channel-layer/index.js';
 
 /**
@@ -335,6 +337,91 @@ export function channelLayerContract(name: string, newNamespace: () => LayerFact
       await expect(l.groupSend('bad!group', { type: 't' })).rejects.toBeInstanceOf(InvalidName);
       await expect(l.send('ok', { notype: 1 } as never)).rejects.toBeInstanceOf(InvalidMessage);
       await expect(l.send('ok', null as never)).rejects.toBeInstanceOf(InvalidMessage);
+    });
+
+    /** A recipient that records what it is handed, and resolves `next(n)` once it has n messages. */
+    function recorder(): Recipient & { got: { message: WireMessage; group: string | undefined }[]; lostWith: Error[]; next(n: number): Promise<void> } {
+      const waiting: { n: number; resolve: () => void }[] = [];
+      const r = {
+        got: [] as { message: WireMessage; group: string | undefined }[],
+        lostWith: [] as Error[],
+        deliver(message: WireMessage, group: string | undefined) {
+          r.got.push({ message, group });
+          for (const w of waiting.filter((w) => r.got.length >= w.n)) w.resolve();
+        },
+        lost(error: Error) {
+          r.lostWith.push(error);
+        },
+        next(n: number) {
+          return r.got.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ n, resolve }));
+        },
+      };
+      return r;
+    }
+
+    it('hands the messages of an opened channel to its recipient, in order, from other processes too', async () => {
+      const holder = await layer();
+      const other = await layer();
+      const r = recorder();
+      const channel = holder.openChannel(r, 'reply');
+      expect(channel).toMatch(/!reply\./);
+      // Order holds per sender (two processes' sends race each other, as on any broker).
+      for (let i = 0; i < 50; i++) void (i < 25 ? holder : other).send(channel, { type: 't', i, bytes: new Uint8Array([i]) });
+      await r.next(50);
+      const order = r.got.map((d) => d.message.i as number);
+      expect(order.filter((i) => i < 25)).toEqual([...Array(25).keys()]);
+      expect(order.filter((i) => i >= 25)).toEqual([...Array(25).keys()].map((i) => i + 25));
+      expect(Buffer.from(r.got[7]!.message.bytes as Uint8Array)).toEqual(Buffer.from([7]));
+      expect(r.got.every((d) => d.group === undefined)).toBe(true);
+    });
+
+    it('never calls a recipient inside the sender\'s call', async () => {
+      const l = await layer();
+      const r = recorder();
+      const channel = l.openChannel(r);
+      void l.send(channel, { type: 't' });
+      expect(r.got).toHaveLength(0);
+      await r.next(1);
+    });
+
+    it('hands a recipient its group messages with the group', async () => {
+      const l = await layer();
+      const r = recorder();
+      const channel = l.openChannel(r);
+      await l.groupAdd('watchers', channel);
+      await l.groupSend('watchers', { type: 'news', n: 1 });
+      await r.next(1);
+      expect(r.got[0]).toEqual({ message: { type: 'news', n: 1 }, group: 'watchers' });
+    });
+
+    it('stops handing messages to a released channel, which also leaves its groups', async () => {
+      const l = await layer();
+      const r = recorder();
+      const channel = l.openChannel(r);
+      await l.groupAdd('g', channel);
+      await l.send(channel, { type: 'first' });
+      await r.next(1);
+      l.releaseChannel(channel);
+      await l.send(channel, { type: 'late' });
+      await sleep(100);
+      expect(r.got.map((d) => d.message.type)).toEqual(['first']);
+      await expect.poll(() => l.groupMembers('g')).toEqual([]);
+    });
+
+    it('refuses to receive on an opened channel', async () => {
+      const l = await layer();
+      const channel = l.openChannel(recorder());
+      await expect(l.receive([channel])).rejects.toBeInstanceOf(InvalidName);
+    });
+
+    it('tells every recipient when the layer closes', async () => {
+      const l = await layer();
+      const r = recorder();
+      l.openChannel(r);
+      await l.close();
+      expect(r.lostWith).toHaveLength(1);
+      expect(r.lostWith[0]).toBeInstanceOf(LayerClosed);
+      expect(() => l.openChannel(recorder())).toThrow(LayerClosed);
     });
   });
 }

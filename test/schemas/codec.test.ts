@@ -1,6 +1,6 @@
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { decodeEnvelope, encodeEnvelope, encodeGroupParts, PROTOCOL_VERSION, WireFormatError } from '../../schemas/index.js';
+import { decodeEnvelope, encodeEnvelope, encodeGroupParts, PROTOCOL_VERSION, wireCopy, WireFormatError } from '../../schemas/index.js';
 
 describe('wire codec', () => {
   it('round-trips an envelope with bytes as bytes', () => {
@@ -36,5 +36,41 @@ describe('wire codec', () => {
     expect(() => decodeEnvelope(Buffer.from([0xc1, 0xff]))).toThrow(WireFormatError);
     expect(() => decodeEnvelope(packr.pack({ not: 'an envelope' }))).toThrow(WireFormatError);
     expect(() => decodeEnvelope(packr.pack([PROTOCOL_VERSION, 0, 'c', { no: 'type' }]))).toThrow(/no message with a "type"/);
+  });
+
+  describe('wireCopy (the in-memory layer\'s copy)', () => {
+    const roundTrip = (value: unknown): unknown => decodeEnvelope(encodeEnvelope('c', { type: 't', value })).message.value;
+    const cases: [string, unknown][] = [
+      ['strings, numbers, booleans, null', { s: 'héllo', n: 1.5, i: -3, big: 2 ** 60, t: true, f: false, z: null }],
+      ['negative zero', -0],
+      ['NaN and infinities', [NaN, Infinity, -Infinity]],
+      ['undefined, in objects and arrays', { u: undefined, list: [undefined, 1] }],
+      ['sparse arrays', [1, , 3]],
+      ['bytes of every kind', { u8: new Uint8Array([1, 2]), buf: Buffer.from([3]), sub: new Uint8Array([9, 8, 7]).subarray(1) }],
+      ['array buffers', { ab: new ArrayBuffer(3) }],
+      ['dates, maps and sets', { d: new Date(0), m: new Map([['a', 1]]), st: new Set([1, 2]) }],
+      ['class instances and null-prototype objects', { c: new (class A { x = 1; })(), n: Object.assign(Object.create(null) as object, { a: 1 }) }],
+      ['functions in objects', { f() {}, g: 1 }],
+      ['nested headers', { headers: [['a', 'b'], ['set-cookie', 'x']], scope: { path: '/x', client: ['127.0.0.1', 1] } }],
+      ['small bigints', 10n],
+    ];
+    for (const [name, value] of cases) {
+      it(`copies ${name} as the codec would`, () => {
+        expect(wireCopy({ type: 't', value }).value).toStrictEqual(roundTrip(value));
+      });
+    }
+
+    it('refuses what the codec refuses', () => {
+      expect(() => encodeEnvelope('c', { type: 't', s: Symbol('x') })).toThrow();
+      expect(() => wireCopy({ type: 't', s: Symbol('x') })).toThrow();
+      expect(() => wireCopy({ type: 't', huge: 2n ** 70n })).toThrow();
+    });
+
+    it('copies bytes, so the sender may reuse its buffer', () => {
+      const body = new Uint8Array([1, 2, 3]);
+      const copy = wireCopy({ type: 't', body });
+      body[0] = 9;
+      expect([...(copy.body as Uint8Array)]).toEqual([1, 2, 3]);
+    });
   });
 });
