@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ChannelLayer } from '../channel-layer/index.js';
+import type { InFlight } from './in-flight.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ServerOptions } from './options.js';
 
@@ -15,8 +16,8 @@ export interface ServerContext {
   staticMounts: readonly { prefix: string; dir: string }[];
   /** Set when the server records metrics. */
   metrics: ServerMetrics | undefined;
-  /** Work that shutdown waits for; each entry settles when its exchange or session ends. */
-  inFlight: Set<Promise<unknown>>;
+  /** Work that shutdown waits for. */
+  inFlight: InFlight;
 }
 
 export function routeTable(options: ServerOptions): (path: string, kind: 'http' | 'websocket') => string {

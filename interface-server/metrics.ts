@@ -10,6 +10,8 @@ export class ServerMetrics {
   readonly channelFull: Counter<'channel'>;
   private readonly messages: Counter<'channel' | 'direction'>;
   private readonly byChannel = new Map<string, { in: Counter.Internal; out: Counter.Internal }>();
+  /** Children bound once per label set: a label lookup hashes its labels on every call. */
+  private readonly byProtocol: Record<'http1' | 'h2', { byStatus: Map<number | string, Counter.Internal>; duration: Histogram.Internal<'protocol'>; workerWait: Histogram.Internal<'protocol'> }>;
 
   constructor(registry: Registry, openWebSockets: () => number) {
     const registers = [registry];
@@ -23,6 +25,12 @@ export class ServerMetrics {
       labelNames: ['channel', 'direction'],
       registers,
     });
+    const bind = (protocol: 'http1' | 'h2') => ({
+      byStatus: new Map<number | string, Counter.Internal>(),
+      duration: this.duration.labels({ protocol }),
+      workerWait: this.workerWait.labels({ protocol }),
+    });
+    this.byProtocol = { http1: bind('http1'), h2: bind('h2') };
     new Gauge({
       name: 'switchyard_websocket_connections',
       help: 'Open WebSocket connections',
@@ -31,6 +39,20 @@ export class ServerMetrics {
         this.set(openWebSockets());
       },
     });
+  }
+
+  /** One HTTP response closed: finished with `status`, or aborted before its end. */
+  answered(protocol: 'http1' | 'h2', status: number | 'aborted', seconds: number): void {
+    const bound = this.byProtocol[protocol];
+    let counter = bound.byStatus.get(status);
+    if (counter === undefined) bound.byStatus.set(status, (counter = this.requests.labels({ protocol, status: String(status) })));
+    counter.inc();
+    bound.duration.observe(seconds);
+  }
+
+  /** Time from sending a request to the workers to the start of their response. */
+  waitedForWorker(http2: boolean, seconds: number): void {
+    this.byProtocol[http2 ? 'h2' : 'http1'].workerWait.observe(seconds);
   }
 
   /** Messages sent for work routed to `channel`: requests, events, body chunks, credit, disconnects. */

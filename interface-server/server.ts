@@ -8,6 +8,7 @@ import { routeTable, type ServerContext } from './context.js';
 import { handleRequest } from './http/handle-request.js';
 import { headerListSize } from './http/header-limit.js';
 import { sendPlain } from './http/respond.js';
+import { InFlight } from './in-flight.js';
 import { Listener, type AnyRequest, type AnyResponse } from './listener.js';
 import { ServerMetrics } from './metrics.js';
 import { parseServerOptions, type ServerOptions, type ServerOptionsInput } from './options.js';
@@ -34,10 +35,13 @@ export class InterfaceServer {
   private closing: Promise<void> | undefined;
   private bound: { host: string; port: number } | undefined;
   private own: string | undefined;
+  /** Whether the info-level access log is on: when it is not, no log object is built per request. */
+  private readonly accessLog: boolean;
 
   constructor(layer: ChannelLayer, input: ServerOptionsInput = {}) {
     this.options = parseServerOptions(input);
     this.logger = this.options.logger ?? pino({ name: 'switchyard-server' });
+    this.accessLog = this.logger.isLevelEnabled('info');
     this.ctx = {
       layer,
       options: this.options,
@@ -46,7 +50,7 @@ export class InterfaceServer {
       channelFor: routeTable(this.options),
       staticMounts: sortMounts(this.options.static),
       metrics: undefined,
-      inFlight: new Set(),
+      inFlight: new InFlight(),
     };
     if (this.options.metrics) this.ctx.metrics = new ServerMetrics(this.options.metrics, () => this.sessions.size);
     this.upgrades = {
@@ -116,10 +120,7 @@ export class InterfaceServer {
     clearInterval(this.keepAlive);
     const stopped = this.listener.stopAccepting();
     for (const session of this.sessions) session.shutdown();
-    const deadline = Date.now() + this.options.shutdownTimeoutMs;
-    while (this.ctx.inFlight.size > 0 && Date.now() < deadline) {
-      await Promise.race([Promise.allSettled([...this.ctx.inFlight]), sleep(Math.max(0, deadline - Date.now()))]);
-    }
+    await Promise.race([this.ctx.inFlight.idle(), sleep(this.options.shutdownTimeoutMs, undefined, { ref: false })]);
     if (this.ctx.inFlight.size > 0) this.logger.warn({ left: this.ctx.inFlight.size }, 'shutdown deadline passed, cutting connections');
     this.listener.destroyAll();
     await stopped;
@@ -129,24 +130,30 @@ export class InterfaceServer {
   private onRequest(req: AnyRequest, res: AnyResponse): void {
     if (this.closing !== undefined && req.httpVersion !== '2.0') res.setHeader('connection', 'close');
     // One access-log line and the metrics per response, whoever answered it (the server
-    // itself, static files, a worker).
+    // itself, static files, a worker); shutdown waits for the response to close.
     const started = performance.now();
-    const protocol = req.httpVersion === '2.0' ? 'h2' : 'http1';
+    const { inFlight, metrics } = this.ctx;
+    inFlight.begin();
     res.once('close', () => {
-      const status = res.writableFinished ? String(res.statusCode) : 'aborted';
+      inFlight.end();
+      const status = res.writableFinished ? res.statusCode : 'aborted';
       const ms = performance.now() - started;
-      this.ctx.metrics?.requests.inc({ protocol, status });
-      this.ctx.metrics?.duration.observe({ protocol }, ms / 1000);
-      this.logger.info({ method: req.method, path: req.url, protocol, status, ms: Math.round(ms * 10) / 10, client: req.socket?.remoteAddress }, 'request');
+      const protocol = req.httpVersion === '2.0' ? 'h2' : 'http1';
+      metrics?.answered(protocol, status, ms / 1000);
+      if (this.accessLog) this.logger.info({ method: req.method, path: req.url, protocol, status: String(status), ms: Math.round(ms * 10) / 10, client: req.socket?.remoteAddress }, 'request');
     });
     if (this.headersTooLarge(req)) return sendPlain(res, 431, 'request header fields too large');
-    this.track(
-      handleRequest(this.ctx, req, res).catch((error: unknown) => {
-        this.logger.error({ err: error, path: req.url }, 'request failed in the server');
-        if (!res.headersSent) sendPlain(res, 500, 'internal server error');
-        else res.destroy();
-      }),
-    );
+    try {
+      handleRequest(this.ctx, req, res)?.catch((error: unknown) => this.failedInServer(error, req, res));
+    } catch (error) {
+      this.failedInServer(error, req, res);
+    }
+  }
+
+  private failedInServer(error: unknown, req: AnyRequest, res: AnyResponse): void {
+    this.logger.error({ err: error, path: req.url }, 'request failed in the server');
+    if (!res.headersSent) sendPlain(res, 500, 'internal server error');
+    else res.destroy();
   }
 
   /** HTTP/2 only: Node's HTTP/1.1 parser has already answered 431 to those. */
@@ -176,7 +183,7 @@ export class InterfaceServer {
   }
 
   private track(work: Promise<unknown>): void {
-    this.ctx.inFlight.add(work);
-    void work.finally(() => this.ctx.inFlight.delete(work));
+    this.ctx.inFlight.begin();
+    void work.finally(() => this.ctx.inFlight.end());
   }
 }

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { ChannelFull } from '../../channel-layer/index.js';
+import { ChannelFull, deadlines, type Expiring, type Recipient } from '../../channel-layer/index.js';
 import {
   parseWorkerToServer,
   type HttpResponseBody,
@@ -25,8 +25,6 @@ export interface Inbound {
   pushAllowed: boolean;
 }
 
-const CLIENT_GONE = Symbol('client gone');
-
 /**
  * One HTTP request and its response, spoken as messages:
  *
@@ -42,11 +40,17 @@ const CLIENT_GONE = Symbol('client gone');
  *
  * States: waiting (for the start) → streaming (the body) → done. A message that does not fit
  * the state, or fails its schema, ends the exchange with a 500 (or a cut-off response).
+ *
+ * The exchange is the recipient of its reply channel: the layer's one reader of the process's
+ * inbox hands it each reply, and the process's deadline wheel times it out. Nothing waits per
+ * request: no receive, no promise, no timer of its own.
  */
-export class HttpExchange {
+export class HttpExchange implements Recipient, Expiring {
   private state: 'waiting' | 'streaming' | 'done' = 'waiting';
-  private readonly stop = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
+  /** The deadline wheel's handle, and what missing it means. */
+  private deadline = 0;
+  private lateWhy = '';
+  private lateMs = 0;
   private reply = '';
   private pullChannel: string | undefined;
   private bodyCredit = 0;
@@ -72,37 +76,55 @@ export class HttpExchange {
     this.granted = ctx.options.limits.responseWindow;
   }
 
-  async run(): Promise<void> {
+  /** Sends the request to the workers; from here on, replies, the client and the clock drive it. */
+  start(): void {
     const { layer, options } = this.ctx;
     this.res.once('close', this.onClose);
     try {
-      this.reply = await layer.newChannel('http');
-      await layer.send(this.target, this.requestMessage());
-      this.ctx.metrics?.sent(this.target);
-      this.sentAt = performance.now();
-      this.arm(options.limits.responseTimeoutMs, 'no response started');
-      while (this.state !== 'done') {
-        const batch = await layer.receive([this.reply], { max: 32, signal: this.stop.signal });
-        this.ctx.metrics?.received(this.target, batch.length);
-        for (const { message } of batch) {
-          this.handle(message);
-          if (this.finished) break;
-        }
-        if (this.state === 'streaming' && !this.wroteBody) this.sendHead();
-      }
+      this.reply = layer.openChannel(this, 'http');
     } catch (error) {
-      if (this.stop.signal.reason !== CLIENT_GONE) this.fail(error);
-    } finally {
-      clearTimeout(this.timer);
-      this.res.off('close', this.onClose);
-      this.res.off('drain', this.onDrain);
-      if (this.reply !== '') layer.releaseChannel(this.reply);
-      this.inbound.body?.discardRest();
+      this.fail(error);
+      return;
+    }
+    this.sentAt = performance.now();
+    this.arm(options.limits.responseTimeoutMs, 'no response started');
+    layer.send(this.target, this.requestMessage()).then(this.countSent, this.onSendFailed);
+  }
+
+  private readonly countSent = (): void => this.ctx.metrics?.sent(this.target);
+
+  private readonly onSendFailed = (error: unknown): void => this.fail(error);
+
+  deliver(message: WireMessage): void {
+    if (this.state === 'done') return;
+    this.ctx.metrics?.received(this.target, 1);
+    try {
+      this.handle(message);
+    } catch (error) {
+      this.fail(error);
     }
   }
 
-  private get finished(): boolean {
-    return this.state === 'done';
+  lost(error: Error): void {
+    this.reply = ''; // the layer has forgotten it already
+    this.fail(error);
+  }
+
+  expire(): void {
+    this.deadline = 0;
+    this.fail(new WorkerTimeout(`${this.lateWhy} within ${this.lateMs} ms`));
+  }
+
+  /** Everything the exchange holds goes, whichever way it ended. */
+  private finish(): void {
+    this.state = 'done';
+    deadlines.cancel(this, this.deadline);
+    this.deadline = 0;
+    this.res.off('close', this.onClose);
+    this.res.off('drain', this.onDrain);
+    if (this.reply !== '') this.ctx.layer.releaseChannel(this.reply);
+    this.reply = '';
+    this.inbound.body?.discardRest();
   }
 
   private requestMessage(): WireMessage {
@@ -142,7 +164,7 @@ export class HttpExchange {
         return;
       case 'http.response.start':
         this.expect('waiting', 'http.response.body', message.type);
-        this.start(message);
+        this.head(message);
         return;
       case 'http.response.body':
         this.expect('streaming', 'http.response.start', message.type);
@@ -159,9 +181,8 @@ export class HttpExchange {
     if (this.state !== state) throw new ProtocolViolation(`"${instead}"`, got);
   }
 
-  private start(message: HttpResponseStart): void {
-    const protocol = this.inbound.scope.http_version === '2' ? 'h2' : 'http1';
-    this.ctx.metrics?.workerWait.observe({ protocol }, (performance.now() - this.sentAt) / 1000);
+  private head(message: HttpResponseStart): void {
+    this.ctx.metrics?.waitedForWorker(this.inbound.scope.http_version === '2', (performance.now() - this.sentAt) / 1000);
     this.res.writeHead(message.status, responseHeaders(message.headers, this.inbound.scope.http_version === '2'));
     // Node queues a response's output while the one before it on the connection is still going,
     // and a head sent with a first chunk of bytes jumps to the front of that queue, ahead of the
@@ -169,7 +190,14 @@ export class HttpExchange {
     if (this.hinted) (this.res as ServerResponse).write('', 'latin1');
     this.state = 'streaming';
     this.arm(this.ctx.options.limits.responseIdleTimeoutMs, 'response stalled');
+    // A body sent with the start arrives with it (one batch from the layer); if none has by the
+    // end of this turn, the head goes out alone.
+    queueMicrotask(this.headAlone);
   }
+
+  private readonly headAlone = (): void => {
+    if (this.state === 'streaming' && !this.wroteBody) this.sendHead();
+  };
 
   /**
    * Sends the head now when no body came with it: a server-sent events stream starts here.
@@ -194,19 +222,23 @@ export class HttpExchange {
     if (++this.received > this.granted) {
       throw new ProtocolViolation(`at most ${this.granted} body chunks until "http.response.credit"`, message.type);
     }
-    if (message.body.length > 0 && this.inbound.method !== 'HEAD') {
+    const bytes = message.body.length > 0 && this.inbound.method !== 'HEAD';
+    if (!message.more_body) {
+      // The last chunk goes out with the end: one write for a whole response.
+      this.wroteBody ||= bytes;
+      this.finish();
+      if (bytes) (this.res as ServerResponse).end(message.body);
+      else this.res.end();
+      return;
+    }
+    if (bytes) {
       this.wroteBody = true;
       if ((this.res as ServerResponse).write(message.body)) this.giveCredit(1);
       else if (this.undrained++ === 0) this.res.once('drain', this.onDrain);
     } else {
       this.giveCredit(1);
     }
-    if (message.more_body) {
-      this.arm(this.ctx.options.limits.responseIdleTimeoutMs, 'response stalled');
-    } else {
-      this.state = 'done';
-      this.res.end();
-    }
+    this.arm(this.ctx.options.limits.responseIdleTimeoutMs, 'response stalled');
   }
 
   /** A message to the worker's pull channel (set once the worker has asked for the body or taken credit). */
@@ -288,32 +320,33 @@ export class HttpExchange {
         first: { body: Buffer.alloc(0), more: false },
         pushAllowed: false,
       };
-      const exchange = new HttpExchange(this.ctx, pushed, inbound, this.ctx.channelFor(inbound.scope.path, 'http')).run();
-      this.ctx.inFlight.add(exchange);
-      void exchange.finally(() => this.ctx.inFlight.delete(exchange));
+      this.ctx.inFlight.begin();
+      pushed.once('close', () => this.ctx.inFlight.end());
+      new HttpExchange(this.ctx, pushed, inbound, this.ctx.channelFor(inbound.scope.path, 'http')).start();
     });
   }
 
   private arm(ms: number, why: string): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.stop.abort(new WorkerTimeout(`${why} within ${ms} ms`)), ms);
+    deadlines.cancel(this, this.deadline);
+    this.deadline = deadlines.set(this, ms);
+    this.lateWhy = why;
+    this.lateMs = ms;
   }
 
   private readonly onClose = (): void => {
     if (this.state === 'done') return;
-    this.state = 'done';
-    this.stop.abort(CLIENT_GONE);
+    this.finish();
     if (this.pullChannel !== undefined) this.toWorker({ type: 'http.disconnect' }).catch(() => {});
   };
 
   /** Ends the exchange for a failure: the status from the table, or a cut-off response. */
   private fail(error: unknown): void {
     if (this.state === 'done' && this.res.writableEnded) return;
-    this.state = 'done';
-    this.stop.abort(error);
+    const reply = this.reply;
+    this.finish();
     // A worker still reading the body or streaming must hear that this exchange is over.
     if (this.pullChannel !== undefined) this.toWorker({ type: 'http.disconnect' }).catch(() => {});
-    logFailure(this.ctx.logger, error, { channel: this.target, reply_channel: this.reply, path: this.inbound.scope.path });
+    logFailure(this.ctx.logger, error, { channel: this.target, reply_channel: reply, path: this.inbound.scope.path });
     if (error instanceof ChannelFull) this.ctx.metrics?.channelFull.inc({ channel: this.target });
     if (!this.res.headersSent) {
       const { status, reason } = outcomeOf(error);

@@ -6,16 +6,17 @@ import { hostAllowed } from '../host-check.js';
 import type { AnyRequest, AnyResponse } from '../listener.js';
 import { serveStatic } from '../static-files.js';
 import { BodyReader } from './body-reader.js';
-import { HttpExchange } from './exchange.js';
+import { HttpExchange, type Inbound } from './exchange.js';
 import { sendPlain } from './respond.js';
-import { BadRequestTarget, headerPairs, headerValue, requestScope } from './scope.js';
+import { BadRequestTarget, headerPairs, headerValue, requestScope, type RequestScope } from './scope.js';
 
 /**
  * Takes an HTTP request from the listener: what the server can answer alone it answers
  * (bad Host 400, unreadable target 400, oversized body 413, static files), the rest becomes
- * an exchange with the workers.
+ * an exchange with the workers. Returns a promise only when it has to wait (for a static
+ * file, or the first chunk of a body): a plain GET goes out within the call.
  */
-export async function handleRequest(ctx: ServerContext, req: AnyRequest, res: AnyResponse): Promise<void> {
+export function handleRequest(ctx: ServerContext, req: AnyRequest, res: AnyResponse): Promise<void> | void {
   const { options } = ctx;
   const headers = headerPairs(req);
   if (!hostAllowed(headerValue(headers, 'host'), options.allowedHosts)) return sendPlain(res, 400, 'invalid Host header');
@@ -28,25 +29,38 @@ export async function handleRequest(ctx: ServerContext, req: AnyRequest, res: An
   }
   const declared = Number(headerValue(headers, 'content-length') ?? 0);
   if (declared > options.limits.maxBodyBytes) return refuseBody(req, res);
-  if (ctx.staticMounts.length > 0) {
-    const query = Buffer.from(scope.query_string).toString('latin1');
-    if (await serveStatic(req, res, scope.path, query, ctx.staticMounts)) return;
-  }
+  if (ctx.staticMounts.length > 0) return staticOrExchange(ctx, req, res, scope, headers);
+  return exchange(ctx, req, res, scope, headers);
+}
 
-  let body: BodyReader | undefined;
-  let first = NO_BODY;
-  if (hasBody(req, headers)) {
-    body = new BodyReader(req, options.limits.maxBodyBytes, options.limits.bodyChunkBytes);
-    try {
-      first = await body.next();
-    } catch (error) {
-      if (error instanceof BodyTooLarge) return refuseBody(req, res);
-      return; // the client went away while sending
-    }
+async function staticOrExchange(ctx: ServerContext, req: AnyRequest, res: AnyResponse, scope: RequestScope, headers: Headers): Promise<void> {
+  const query = Buffer.from(scope.query_string).toString('latin1');
+  if (await serveStatic(req, res, scope.path, query, ctx.staticMounts)) return;
+  await exchange(ctx, req, res, scope, headers);
+}
+
+function exchange(ctx: ServerContext, req: AnyRequest, res: AnyResponse, scope: RequestScope, headers: Headers): Promise<void> | void {
+  if (!hasBody(req, headers)) return startExchange(ctx, req, res, scope, NO_BODY, undefined);
+  return exchangeWithBody(ctx, req, res, scope);
+}
+
+async function exchangeWithBody(ctx: ServerContext, req: AnyRequest, res: AnyResponse, scope: RequestScope): Promise<void> {
+  const { limits } = ctx.options;
+  const body = new BodyReader(req, limits.maxBodyBytes, limits.bodyChunkBytes);
+  let first;
+  try {
+    first = await body.next();
+  } catch (error) {
+    if (error instanceof BodyTooLarge) return refuseBody(req, res);
+    return; // the client went away while sending
   }
+  startExchange(ctx, req, res, scope, first, body);
+}
+
+function startExchange(ctx: ServerContext, req: AnyRequest, res: AnyResponse, scope: RequestScope, first: Inbound['first'], body: BodyReader | undefined): void {
   const pushAllowed = req.httpVersion === '2.0' && Boolean((req as { stream?: { pushAllowed?: boolean } }).stream?.pushAllowed);
-  const inbound = { method: req.method ?? 'GET', scope, first, body, pushAllowed };
-  await new HttpExchange(ctx, res, inbound, ctx.channelFor(scope.path, 'http')).run();
+  const inbound: Inbound = { method: req.method ?? 'GET', scope, first, body, pushAllowed };
+  new HttpExchange(ctx, res, inbound, ctx.channelFor(scope.path, 'http')).start();
 }
 
 const NO_BODY: { body: Buffer; more: boolean } = { body: Buffer.alloc(0), more: false };
