@@ -8,6 +8,9 @@ export class WorkerMetrics {
   readonly messages: Counter<'channel'>;
   private readonly sent: Counter<'to'>;
   private named: ReadonlySet<string> = new Set();
+  /** Children bound once per label value: a label lookup hashes its labels on every call. */
+  private readonly tookFrom = new Map<string, Counter.Internal>();
+  private readonly sentTo = new Map<string, Counter.Internal>();
   private admin: DurableAdmin | undefined;
 
   constructor(registry: Registry, busy: () => number, durable: { config: DurableConfig; channels: string[] } | undefined) {
@@ -51,12 +54,25 @@ export class WorkerMetrics {
 
   /** One message sent to `channel`: reply channels and unknown names by kind, never one label each. */
   countSent(channel: string): void {
-    this.sent.inc({ to: inboxOf(channel) !== undefined ? 'reply' : this.named.has(channel) ? channel : 'other' });
+    this.sentCounter(channel.includes('!') ? 'reply' : this.named.has(channel) ? channel : 'other').inc();
   }
 
   /** One message sent to a group (rooms are too many to name). */
   countGroupSent(): void {
-    this.sent.inc({ to: 'group' });
+    this.sentCounter('group').inc();
+  }
+
+  /** One message taken from `channel` (one the worker consumes: few). */
+  took(channel: string): void {
+    let counter = this.tookFrom.get(channel);
+    if (counter === undefined) this.tookFrom.set(channel, (counter = this.messages.labels({ channel })));
+    counter.inc();
+  }
+
+  private sentCounter(to: string): Counter.Internal {
+    let counter = this.sentTo.get(to);
+    if (counter === undefined) this.sentTo.set(to, (counter = this.sent.labels({ to })));
+    return counter;
   }
 
   /** Closes the durable queues' connection (a worker that stops must not be kept alive by it). */

@@ -1,7 +1,7 @@
 import type { WireMessage } from '../schemas/index.js';
 import type { ChannelConsumer } from './app.js';
 import { compose } from './middleware.js';
-import { broadcast, consumerDeadline, raceSignal, type Runtime } from './runtime.js';
+import { broadcast, Lifetime, type Runtime } from './runtime.js';
 import type { ChannelContext } from './types.js';
 
 /**
@@ -11,14 +11,16 @@ import type { ChannelContext } from './types.js';
  */
 export async function runChannel(runtime: Runtime, channel: ChannelConsumer, raw: WireMessage): Promise<void> {
   const consumer = `channel ${channel.name}`;
-  const deadline = consumerDeadline(runtime.timeoutMs, consumer);
+  const lifetime = new Lifetime(runtime.timeoutMs, consumer);
   try {
     const message = channel.schema ? (channel.schema.parse(raw) as WireMessage) : raw;
     const ctx: ChannelContext = {
       kind: 'channel',
       consumer,
       channel: channel.name,
-      signal: deadline.signal,
+      get signal() {
+        return lifetime.signal;
+      },
       traceparent: undefined,
       log: runtime.logger.child({ consumer }),
       locals: {},
@@ -26,15 +28,14 @@ export async function runChannel(runtime: Runtime, channel: ChannelConsumer, raw
       groupSend: (group, next) => runtime.layer.groupSend(group, next),
       broadcast: (group, data) => broadcast(runtime, group, data),
     };
-    await raceSignal(
+    await lifetime.race(
       compose(runtime.app.middleware, ctx, async () => {
         await channel.handler(message, ctx);
       }),
-      deadline.signal,
     );
   } catch (error) {
     runtime.logger.error({ err: error, consumer, type: raw.type }, `${consumer} failed on "${raw.type}": ${(error as Error)?.message ?? error}`);
   } finally {
-    deadline.done();
+    lifetime.done();
   }
 }

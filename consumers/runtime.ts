@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ChannelLayer } from '../channel-layer/index.js';
+import { deadlines, type ChannelLayer, type Expiring } from '../channel-layer/index.js';
 import type { WireMessage } from '../schemas/index.js';
 import type { App } from './app.js';
 import type { SendOptions } from './durable/options.js';
@@ -24,38 +24,71 @@ export class ConsumerTimeout extends Error {
 export const CONSUMER_DONE = new Error('the consumer finished');
 
 /**
- * An abort controller that fires after `ms` with ConsumerTimeout; `done()` clears the timer
- * and aborts, which ends whatever the consumer left listening.
+ * How long one consumer's work may go on: until it finishes, its deadline passes (on the
+ * process's deadline wheel) or its client leaves, whichever comes first. An AbortSignal is
+ * made only for code that asks for one (`ctx.signal`, `request.signal`): most handlers never
+ * look, and pay for none.
  */
-export function consumerDeadline(ms: number, consumer: string): { signal: AbortSignal; done(): void } {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new ConsumerTimeout(`${consumer} did not finish within ${ms} ms`)), ms);
-  return {
-    signal: controller.signal,
-    done() {
-      clearTimeout(timer);
-      controller.abort(CONSUMER_DONE);
-    },
-  };
-}
+export class Lifetime implements Expiring {
+  private controller: AbortController | undefined;
+  private endedWith: unknown;
+  private isOver = false;
+  private deadline: number;
+  private interrupt: ((reason: unknown) => void) | undefined;
 
-/** Runs `work`, rejecting with the signal's reason if it aborts first. */
-export function raceSignal<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
+  constructor(
+    private readonly ms: number,
+    private readonly consumer: string,
+  ) {
+    this.deadline = deadlines.set(this, ms);
+  }
+
+  get over(): boolean {
+    return this.isOver;
+  }
+
+  /** Why it ended (undefined while it goes on). */
+  get reason(): unknown {
+    return this.endedWith;
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.isOver) this.controller.abort(this.endedWith);
+    }
+    return this.controller.signal;
+  }
+
+  /** Ends it (the first reason stays): aborts the signal, interrupts the `race`. */
+  end(reason: unknown): void {
+    if (this.isOver) return;
+    this.isOver = true;
+    this.endedWith = reason;
+    deadlines.cancel(this, this.deadline);
+    this.deadline = 0;
+    this.controller?.abort(reason);
+    this.interrupt?.(reason);
+  }
+
+  expire(): void {
+    this.deadline = 0;
+    this.end(new ConsumerTimeout(`${this.consumer} did not finish within ${this.ms} ms`));
+  }
+
+  /** `work`'s outcome, or a rejection with the reason if the lifetime ends first. */
+  race<T>(work: Promise<T>): Promise<T> {
+    if (this.isOver) return Promise.reject(this.endedWith);
+    return new Promise<T>((resolve, reject) => {
+      this.interrupt = reject;
+      work.then(resolve, reject);
+    });
+  }
+
+  /** The consumer finished: whatever it left listening on the signal stops. */
+  done(): void {
+    this.end(CONSUMER_DONE);
+  }
 }
 
 /** `ctx.broadcast`: a `websocket.send` to a group, which the servers apply to members directly. */

@@ -164,7 +164,7 @@ export class Worker {
 
   private run({ channel, message }: Delivery): void {
     this.handled++;
-    this.metrics?.messages.inc({ channel });
+    this.metrics?.took(channel);
     const { app } = this.runtime;
     const named = app.channels.get(channel);
     const work = named

@@ -1,4 +1,5 @@
 import type { HttpRequest as HttpRequestMessage } from '../../schemas/index.js';
+import type { Lifetime } from '../runtime.js';
 import type { ExchangeIO } from './exchange-io.js';
 import { HeaderList } from './headers.js';
 
@@ -20,7 +21,7 @@ export class HttpRequest {
     private readonly message: HttpRequestMessage,
     private readonly io: ExchangeIO,
     readonly params: Record<string, string>,
-    private readonly abortSignal: AbortSignal,
+    private readonly lifetime: Lifetime,
   ) {
     this.method = message.method;
     this.path = message.path;
@@ -37,7 +38,7 @@ export class HttpRequest {
    */
   get signal(): AbortSignal {
     this.io.watchInBackground();
-    return this.abortSignal;
+    return this.lifetime.signal;
   }
 
   /** W3C trace context: the client's traceparent, or one the interface server started. */

@@ -1,10 +1,9 @@
 import type { Logger } from 'pino';
-import { LinkedAbort } from '../../channel-layer/linked-abort.js';
 import { parseServerToWorker, traceId, type HttpRequest as HttpRequestMessage, type WireMessage } from '../../schemas/index.js';
 import { compose } from '../middleware.js';
-import { broadcast, consumerDeadline, raceSignal, type Runtime } from '../runtime.js';
+import { broadcast, Lifetime, type Runtime } from '../runtime.js';
 import type { HttpContext } from '../types.js';
-import { ExchangeIO } from './exchange-io.js';
+import { ClientDisconnected, ExchangeIO } from './exchange-io.js';
 import { HttpRequest } from './request.js';
 import { text, toHttpResponse, type HttpResponse } from './response.js';
 
@@ -19,9 +18,8 @@ export async function runHttp(runtime: Runtime, raw: WireMessage): Promise<void>
   const message = parseServerToWorker(raw) as HttpRequestMessage;
   const found = runtime.app.matchHttp(message.method, message.path);
   const consumer = found && 'route' in found ? found.route.name : `${message.method} ${message.path}`;
-  const deadline = consumerDeadline(runtime.timeoutMs, consumer);
-  const io = new ExchangeIO(runtime.layer, message.reply_channel, message.extensions, deadline.signal);
-  const link = new LinkedAbort(deadline.signal, io.clientGone);
+  const lifetime = new Lifetime(runtime.timeoutMs, consumer);
+  const io = new ExchangeIO(runtime.layer, message.reply_channel, message.extensions, lifetime);
   let started = false;
   try {
     let response: HttpResponse;
@@ -31,21 +29,20 @@ export async function runHttp(runtime: Runtime, raw: WireMessage): Promise<void>
       response = text('method not allowed', { status: 405, headers: { allow: [...new Set(found.allowed)].join(', ') } });
     } else {
       const { route, params } = found;
-      const request = new HttpRequest(message, io, params, link.signal);
-      const ctx = httpContext(runtime, io, request, params, consumer, link.signal);
-      await raceSignal(
+      const request = new HttpRequest(message, io, params, lifetime);
+      const ctx = httpContext(runtime, io, request, params, consumer);
+      await lifetime.race(
         compose(runtime.app.middleware, ctx, async () => {
           ctx.response = await route.handler(request, ctx);
         }),
-        deadline.signal,
       );
       if (ctx.response === undefined) throw new TypeError(`${consumer} returned no response`);
       response = toHttpResponse(ctx.response);
     }
     started = true;
-    await sendResponse(io, response, message.method, link.signal);
+    await sendResponse(io, response, message.method, lifetime);
   } catch (error) {
-    if (io.clientGone.aborted) return; // nobody to tell
+    if (lifetime.reason instanceof ClientDisconnected) return; // nobody to tell
     runtime.logger.error({ err: error, consumer, path: message.path, trace_id: message.traceparent && traceId(message.traceparent) }, `HTTP consumer ${consumer} failed: ${(error as Error)?.message ?? error}`);
     const answer = started
       ? io.send({ type: 'http.response.abort', reason: 'the application failed' })
@@ -54,8 +51,7 @@ export async function runHttp(runtime: Runtime, raw: WireMessage): Promise<void>
         );
     await answer.catch(() => {});
   } finally {
-    link.dispose();
-    deadline.done();
+    lifetime.done();
     io.close();
   }
 }
@@ -64,7 +60,7 @@ export async function runHttp(runtime: Runtime, raw: WireMessage): Promise<void>
  * A whole body goes out with its start in the same turn, so the layer carries both in one
  * batch and the server writes one response with a Content-Length; a stream goes chunk by chunk.
  */
-async function sendResponse(io: ExchangeIO, response: HttpResponse, method: string, signal: AbortSignal): Promise<void> {
+async function sendResponse(io: ExchangeIO, response: HttpResponse, method: string, lifetime: Lifetime): Promise<void> {
   const body = response.body;
   const start = { type: 'http.response.start', status: response.status, headers: response.headers };
   if (body === null || typeof body === 'string' || body instanceof Uint8Array) {
@@ -83,6 +79,7 @@ async function sendResponse(io: ExchangeIO, response: HttpResponse, method: stri
   // A producer waiting for its next chunk (an SSE stream idling) is cancelled at once when the
   // client leaves, not when it next yields: `cancel` for a ReadableStream (what fetch handlers
   // such as Hono's stream helpers listen for), `return` for an async iterator.
+  const signal = lifetime.signal;
   const reader = body instanceof ReadableStream ? body.getReader() : undefined;
   const iterator = reader === undefined ? (body as AsyncIterable<string | Uint8Array>)[Symbol.asyncIterator]() : undefined;
   const stop = (): void => {
@@ -110,7 +107,6 @@ function httpContext(
   request: HttpRequest,
   params: Record<string, string>,
   consumer: string,
-  signal: AbortSignal,
 ): HttpContext {
   const { layer } = runtime;
   let log: Logger | undefined;

@@ -3,7 +3,7 @@ import { connectionEvent, parseServerToWorker, traceId, type Headers, type Webso
 import type { SendOptions } from '../durable/options.js';
 import { HeaderList } from '../http/headers.js';
 import { compose } from '../middleware.js';
-import { broadcast, consumerDeadline, raceSignal, type Runtime } from '../runtime.js';
+import { broadcast, Lifetime, type Runtime } from '../runtime.js';
 import type { WebSocketConsumer, WebSocketContext } from '../types.js';
 
 /**
@@ -40,7 +40,7 @@ export async function runWebSocketEvent(runtime: Runtime, raw: WireMessage): Pro
   let state: Record<string, unknown> = userState;
   /** What the consumer sent its client, in order; checked when the event is done. */
   const queued: Promise<void>[] = [];
-  let deadline: ReturnType<typeof consumerDeadline> | undefined;
+  let lifetime: Lifetime | undefined;
   try {
     const event = isConnect || raw.type.startsWith('websocket.') ? parseServerToWorker(raw) : connectionEvent.parse(raw);
     if (event.type === 'websocket.connect') {
@@ -63,8 +63,8 @@ export async function runWebSocketEvent(runtime: Runtime, raw: WireMessage): Pro
     }
     consumerName = found.route.name;
     const consumer = found.route.consumer;
-    deadline = consumerDeadline(runtime.timeoutMs, consumerName);
-    const ctx = websocketContext(runtime, reply, scope, found.params, consumerName, deadline.signal, state, queued, {
+    lifetime = new Lifetime(runtime.timeoutMs, consumerName);
+    const ctx = websocketContext(runtime, reply, scope, found.params, consumerName, lifetime, state, queued, {
       accept: () => {
         accepted = answered = true;
       },
@@ -72,10 +72,7 @@ export async function runWebSocketEvent(runtime: Runtime, raw: WireMessage): Pro
         answered = true;
       },
     });
-    await raceSignal(
-      compose(runtime.app.middleware, ctx, () => dispatch(consumer, ctx, event as WireMessage, runtime)),
-      deadline.signal,
-    );
+    await lifetime.race(compose(runtime.app.middleware, ctx, () => dispatch(consumer, ctx, event as WireMessage, runtime)));
     if (isConnect && consumer.connect === undefined && !answered) await ctx.accept();
     state = ctx.state;
   } catch (error) {
@@ -83,7 +80,7 @@ export async function runWebSocketEvent(runtime: Runtime, raw: WireMessage): Pro
     const close = isConnect && !accepted ? { type: 'websocket.close', code: 1011, status: 500 } : { type: 'websocket.close', code: 1011, reason: 'internal error' };
     await send(close).catch(() => {});
   } finally {
-    deadline?.done();
+    lifetime?.done();
     const next = scope === undefined ? state : { ...state, [SCOPE_KEY]: scope };
     // The done leaves in the same turn as the consumer's last frames: one batch on the layer.
     const done = send({ type: 'websocket.done', state: next });
@@ -123,7 +120,7 @@ function websocketContext(
   scope: Scope,
   params: Record<string, string>,
   consumer: string,
-  signal: AbortSignal,
+  lifetime: Lifetime,
   state: Record<string, unknown>,
   queued: Promise<void>[],
   note: { accept(): void; deny(): void },
@@ -154,7 +151,9 @@ function websocketContext(
     channel: reply,
     state,
     locals: {},
-    signal,
+    get signal() {
+      return lifetime.signal;
+    },
     get log() {
       return (log ??= runtime.logger.child({ consumer, ...(scope.traceparent ? { trace_id: traceId(scope.traceparent) } : {}) })); // made on first use
     },
