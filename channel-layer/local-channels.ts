@@ -7,12 +7,25 @@ interface Queued {
   group: string | undefined;
 }
 
-interface Waiter {
-  channels: readonly string[];
-  max: number;
-  resolve: (deliveries: Delivery[]) => void;
-  reject: (error: unknown) => void;
-  cleanup: () => void;
+/**
+ * One pending `wait`. It is its own abort listener (an EventListener object), so waiting
+ * allocates this and the promise, nothing more.
+ */
+class Waiter {
+  constructor(
+    private readonly owner: LocalChannels,
+    readonly channels: readonly string[],
+    readonly max: number,
+    readonly signal: AbortSignal | undefined,
+    readonly tag: unknown,
+    readonly resolve: (deliveries: Delivery[]) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
+
+  handleEvent(): void {
+    this.owner.forget(this);
+    this.reject(this.signal!.reason);
+  }
 }
 
 /**
@@ -71,35 +84,31 @@ export class LocalChannels {
     return deliveries;
   }
 
-  /** Resolves with messages as soon as one arrives on any of `channels`. */
-  wait(channels: readonly string[], max: number, signal?: AbortSignal): Promise<Delivery[]> {
+  /**
+   * Resolves with messages as soon as one arrives on any of `channels`. `tag` marks the
+   * waiter for `rejectTagged` (the layer instance that waits, when several share a store).
+   */
+  wait(channels: readonly string[], max: number, signal?: AbortSignal, tag?: unknown): Promise<Delivery[]> {
     return new Promise<Delivery[]>((resolve, reject) => {
-      const onAbort = (): void => {
-        waiter.cleanup();
-        reject(signal!.reason);
-      };
-      const waiter: Waiter = {
-        channels,
-        max,
-        resolve,
-        reject,
-        cleanup: () => {
-          signal?.removeEventListener('abort', onAbort);
-          for (const channel of channels) {
-            const set = this.waiters.get(channel);
-            set?.delete(waiter);
-            if (set?.size === 0) this.waiters.delete(channel);
-          }
-        },
-      };
       if (signal?.aborted) return reject(signal.reason);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const waiter = new Waiter(this, channels, max, signal, tag, resolve, reject);
+      signal?.addEventListener('abort', waiter, { once: true });
       for (const channel of channels) {
         let set = this.waiters.get(channel);
         if (set === undefined) this.waiters.set(channel, (set = new Set()));
         set.add(waiter);
       }
     });
+  }
+
+  /** Takes a waiter off its channels (it was answered, aborted or rejected). */
+  forget(waiter: Waiter): void {
+    waiter.signal?.removeEventListener('abort', waiter);
+    for (const channel of waiter.channels) {
+      const set = this.waiters.get(channel);
+      set?.delete(waiter);
+      if (set?.size === 0) this.waiters.delete(channel);
+    }
   }
 
   /**
@@ -122,12 +131,17 @@ export class LocalChannels {
     this.queues.delete(channel);
   }
 
-  /** Rejects every waiter, e.g. when the layer closes or loses its backing store. */
+  /** Rejects every waiter, e.g. when the layer loses its backing store. */
   rejectAll(error: unknown): void {
+    this.rejectTagged(undefined, error);
+  }
+
+  /** Rejects the waiters with `tag` (all of them for undefined), e.g. those of a layer that closes. */
+  rejectTagged(tag: unknown, error: unknown): void {
     const all = new Set<Waiter>();
-    for (const set of this.waiters.values()) for (const waiter of set) all.add(waiter);
+    for (const set of this.waiters.values()) for (const waiter of set) if (tag === undefined || waiter.tag === tag) all.add(waiter);
     for (const waiter of all) {
-      waiter.cleanup();
+      this.forget(waiter);
       waiter.reject(error);
     }
   }
@@ -142,7 +156,7 @@ export class LocalChannels {
     for (const waiter of set) {
       const deliveries = this.take(waiter.channels, waiter.max);
       if (deliveries.length === 0) return;
-      waiter.cleanup();
+      this.forget(waiter);
       waiter.resolve(deliveries);
       if (!this.queues.has(channel)) return;
     }

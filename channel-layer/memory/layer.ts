@@ -68,12 +68,8 @@ export class MemoryLayer implements ChannelLayer {
     options.signal?.throwIfAborted();
     const ready = this.store.channels.take(channels, max);
     if (ready.length > 0) return ready;
-    const link = new LinkedAbort(options.signal, this.closing.signal);
-    try {
-      return await this.store.channels.wait(channels, max, link.signal);
-    } finally {
-      link.dispose();
-    }
+    // Closing rejects this layer's waiters itself: no signal linked per receive.
+    return this.store.channels.wait(channels, max, options.signal, this);
   }
 
   async newChannel(hint?: string): Promise<string> {
@@ -159,6 +155,7 @@ export class MemoryLayer implements ChannelLayer {
     if (this.closing.signal.aborted) return;
     clearInterval(this.heartbeat);
     this.closing.abort(new LayerClosed());
+    this.store.channels.rejectTagged(this, new LayerClosed());
     // Like a process that exits: its channels vanish, its group memberships lapse by heartbeat.
     const lost = new LayerClosed();
     for (const channel of [...this.store.held]) {
