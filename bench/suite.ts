@@ -5,11 +5,24 @@
  *     npm run bench [-- --quick]
  *
  * Scenarios (bench/suite/scenarios/): HTTP/1.1 and h2c `GET /hello`, WebSocket echo, a
- * broadcast to 1,000 group members, memory per idle WebSocket, WebSocket connects/s, and Redis
- * commands per HTTP request. Every scenario starts its own processes (bench/suite/targets.ts)
- * and runs 3 times, interleaved with the other targets (the order rotates run by run) so the
- * machine's noise hits all alike; cells are median (min–max), ratios are to plain Node, run by
- * run. `--quick` does one short run of each.
+ * broadcast to 1,000 group members, memory per idle WebSocket, WebSocket connects/s, Redis
+ * commands per HTTP request, and the latency added at one connection. Every scenario starts its
+ * own processes (bench/suite/targets.ts) and runs 3 times, interleaved with the other targets
+ * (the order rotates run by run) so the machine's noise hits all alike; cells are median
+ * (min–max), ratios are to plain Node, run by run. `--quick` does one short run of each.
+ *
+ * The switchyard processes run their shipped defaults (info-level JSON access log, metrics on);
+ * the HTTP scenarios (1, 2, 8) also run them with `--log-level warn`, on rows of their own. Their
+ * stdout goes to a file the suite reads after measuring (bench/suite/log-file.ts), not to a pipe
+ * it would have to drain line by line while measuring.
+ * Metrics beyond the obvious (bench/suite/legend.ts prints these under the table):
+ *
+ * - socket errors (1): wrk's "Socket errors", summed (a goal for dev: none)
+ * - CPU per request (1): each process's CPU time from the load tool's start to its end ÷ the
+ *   requests it completed then (server process: serve, dev or plain Node's; worker: serve+worker
+ *   only), in µs and as a multiple of plain Node's µs per request in the same run
+ * - added p50 (8): at one connection (wrk -t1 -c1), the target's p50 − plain Node's p50 of the
+ *   same run, to the µs
  *
  * Prints the table to stdout (progress to stderr) and appends it to bench/RESULTS.md.
  */
@@ -21,6 +34,7 @@ import { RedisServer } from '../test/helpers/redis-server.js';
 import { killEverything, withTimeout } from './suite/children.js';
 import { QUICK, SCENARIO_TIMEOUT_MS, SIZE } from './suite/config.js';
 import { codeStamp, environment } from './suite/environment.js';
+import { legend } from './suite/legend.js';
 import { formatCpu } from './suite/procstat.js';
 import type { Context, RunResult, Scenario } from './suite/scenario.js';
 import { broadcast } from './suite/scenarios/broadcast.js';
@@ -29,10 +43,11 @@ import { echo } from './suite/scenarios/echo.js';
 import { h2c } from './suite/scenarios/h2c.js';
 import { http1 } from './suite/scenarios/http1.js';
 import { idle } from './suite/scenarios/idle.js';
+import { latency } from './suite/scenarios/latency.js';
 import { notes, table, type Results } from './suite/table.js';
-import { KIND_LABEL, KINDS, startTarget, type Kind, type Target } from './suite/targets.js';
+import { DEFAULT_KINDS, KIND_LABEL, startTarget, type Kind, type Target } from './suite/targets.js';
 
-const SCENARIOS: Scenario[] = [http1, h2c, echo, broadcast, idle, connects];
+const SCENARIOS: Scenario[] = [http1, h2c, echo, broadcast, idle, connects, latency];
 const RESULTS_FILE = fileURLToPath(new URL('RESULTS.md', import.meta.url));
 
 async function main(): Promise<number> {
@@ -52,11 +67,12 @@ async function main(): Promise<number> {
     const info = await admin.info('server');
     const redisVersion = /^redis_version:(\S+)/m.exec(info)?.[1] ?? 'unknown';
     const context: Context = { redis: { url: redisServer.url, pid: Number(/^process_id:(\d+)/m.exec(info)?.[1]) } };
-    const results: Results = new Map(SCENARIOS.map((scenario) => [scenario, { plain: [], serve: [], dev: [] }]));
+    const results: Results = new Map(SCENARIOS.map((scenario) => [scenario, { plain: [], serve: [], dev: [], 'serve-quiet': [], 'dev-quiet': [] }]));
     for (let run = 1; run <= SIZE.runs; run++) {
       for (const scenario of SCENARIOS) {
         // Rotate who goes first, so no target always runs on a machine the last one warmed up.
-        const order = [...KINDS.slice((run - 1) % KINDS.length), ...KINDS.slice(0, (run - 1) % KINDS.length)];
+        const kinds = scenario.kinds ?? DEFAULT_KINDS;
+        const order = [...kinds.slice((run - 1) % kinds.length), ...kinds.slice(0, (run - 1) % kinds.length)];
         for (const kind of order) {
           console.error(`[run ${run}/${SIZE.runs}] ${scenario.name} — ${KIND_LABEL[kind]}`);
           const at = Date.now();
@@ -75,12 +91,15 @@ async function main(): Promise<number> {
         'over runs; ratio = switchyard ÷ plain Node run by run (for latency and memory, above 1 is worse); ✓/✗ against the ' +
         `issue's targets. Load generators and clients are separate processes on the same ${availableParallelism()}-core machine. ` +
         'Broadcasts: under serve+worker, groupSend from a RedisLayer of the suite (the CLI\'s prefix); under plain Node and dev, a ' +
-        `control WebSocket of the client process whose messages the server (dev: a consumer) sends to the group. Whole run: ${minutes} min.`,
+        `control WebSocket of the client process whose messages the server (dev: a consumer) sends to the group. The switchyard ` +
+        'columns are the shipped defaults, except on rows marked `--log-level warn`. ' +
+        `Whole run: ${minutes} min.`,
       '',
       table(results),
       '',
       '### Notes',
       '',
+      legend(),
       notes(results),
       '',
     ].join('\n');
@@ -116,8 +135,9 @@ async function runOne(scenario: Scenario, kind: Kind, context: Context): Promise
 
 function summary(scenario: Scenario, result: RunResult): string {
   if (result.failed) return 'failed';
+  // Derived rows (differences to plain Node) need the plain run: the table has them.
   return scenario.metrics
-    .filter((metric) => result.values[metric.key] !== undefined)
+    .filter((metric) => !metric.minusPlain && result.values[metric.key] !== undefined)
     .map((metric) => `${metric.label.split(' (')[0]}: ${metric.format(result.values[metric.key]!)}`)
     .join(', ');
 }

@@ -20,6 +20,38 @@ function cpuTicks(pid: number): number | undefined {
   }
 }
 
+/**
+ * CPU time each of `pids` used between `start()` and `stop()`, in µs, read from /proc at those
+ * two moments only: for a cost per unit of work, the window must be the one the work was
+ * counted in, not the sampler's (which starts before the load tool and samples each second).
+ * Resolution: one clock tick (10 ms) per reading, i.e. ±0.1% of a core busy for 10 s.
+ * A process gone by `stop()` gives no figure.
+ */
+export class CpuWindow {
+  private readonly before = new Map<string, number>();
+  private started = false;
+
+  constructor(private readonly pids: Pids) {}
+
+  start(): void {
+    this.started = true;
+    for (const [name, pid] of Object.entries(this.pids)) {
+      const ticks = pid === undefined ? undefined : cpuTicks(pid);
+      if (ticks !== undefined) this.before.set(name, ticks);
+    }
+  }
+
+  stop(): Record<string, number> {
+    if (!this.started) throw new Error('CpuWindow stopped before it started');
+    const used: Record<string, number> = {};
+    for (const [name, before] of this.before) {
+      const after = cpuTicks(this.pids[name]!);
+      if (after !== undefined) used[name] = ((after - before) / HZ) * 1e6;
+    }
+    return used;
+  }
+}
+
 /** Busy time of the whole machine (all cores), in clock ticks: /proc/stat minus idle and iowait. */
 function machineTicks(): number {
   const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);

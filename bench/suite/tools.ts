@@ -14,6 +14,11 @@ export interface LoadResult {
   p50: number;
   /** ms */
   p99: number;
+  /**
+   * wrk's "Socket errors" (connect + read + write + timeout). The other tools fail on any socket
+   * error (h2load's errored requests, the Node client's rejections), so there it is 0.
+   */
+  socketErrors: number;
   /** Anything the tool reported that was not a clean 2xx, e.g. "wrk socket errors: read 3". */
   problems: string[];
 }
@@ -51,7 +56,12 @@ function summary(report: string): string {
 
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 
-/** wrk --latency; throws if any response was not 2xx/3xx (wrk counts those, it does not fail). */
+/**
+ * wrk --latency; throws if any response was not 2xx/3xx (wrk counts those, it does not fail).
+ * p50/p99 come from its "Latency Distribution" lines, read as printed: wrk records whole µs and
+ * prints two decimals of the unit it picks ("68.00us", "1.23ms": ms from 0.85 ms), i.e. to the
+ * µs below 0.85 ms and to 10 µs above; the "Latency" line's avg/stdev/max are not used.
+ */
 export async function wrk(url: string, { connections, threads, seconds, onSpawn }: LoadOptions): Promise<LoadResult> {
   const report = await run('wrk', ['-c', String(connections), '-t', String(threads), '-d', `${seconds}s`, '--latency', url], onSpawn);
   const find = (pattern: RegExp): RegExpExecArray => {
@@ -68,9 +78,11 @@ export async function wrk(url: string, { connections, threads, seconds, onSpawn 
   if (non2xx > 0) throw new Error(`wrk ${url}: ${non2xx} of ${requests} responses were not 2xx/3xx: ${summary(report)}`);
   if (requests === 0) throw new Error(`wrk ${url}: no request completed: ${summary(report)}`);
   const problems: string[] = [];
+  // "Socket errors: connect 0, read 3, write 0, timeout 0", printed only when one is not 0.
   const socket = /Socket errors: (.+)$/m.exec(report)?.[1];
   if (socket !== undefined) problems.push(`wrk socket errors: ${socket.trim()}`);
-  return { requests, requestsPerSecond: Number(find(/Requests\/sec:\s+([\d.]+)/)[1]), p50: latency(50), p99: latency(99), problems };
+  const socketErrors = [...(socket ?? '').matchAll(/\d+/g)].reduce((sum, [n]) => sum + Number(n), 0);
+  return { requests, requestsPerSecond: Number(find(/Requests\/sec:\s+([\d.]+)/)[1]), p50: latency(50), p99: latency(99), socketErrors, problems };
 }
 
 /**
@@ -108,6 +120,7 @@ export async function h2load(url: string, { connections, threads, seconds, onSpa
       requestsPerSecond: Number(find(/finished in [\d.]+m?s, ([\d.]+) req\/s/)[1]),
       p50: percentile(times, 50),
       p99: percentile(times, 99),
+      socketErrors: 0,
       problems: rows.length < done! * 0.9 ? [`h2load logged ${rows.length} of ${done} requests`] : [],
     };
   } finally {
@@ -143,5 +156,5 @@ async function nodeLoad(mode: 'http1' | 'h2c', url: string, { connections, secon
   const [result] = (await once(child, 'message')) as [LoadResult & { non2xx: number }];
   if (result.non2xx > 0) throw new Error(`node load ${url}: ${result.non2xx} of ${result.requests} responses were not 2xx`);
   if (result.requests === 0) throw new Error(`node load ${url}: no request completed`);
-  return { requests: result.requests, requestsPerSecond: result.requestsPerSecond, p50: result.p50, p99: result.p99, problems: [] };
+  return { requests: result.requests, requestsPerSecond: result.requestsPerSecond, p50: result.p50, p99: result.p99, socketErrors: 0, problems: [] };
 }

@@ -53,10 +53,6 @@ export class SwitchyardProcess {
   private exit: Exit | undefined;
   private readonly listeners = new Set<() => void>();
   private partial = '';
-  /** Set by `keepOnly`: lines below this level are counted, not kept. */
-  private minLevel: number | undefined;
-  /** Lines `keepOnly` left out (counted, never parsed). */
-  droppedLines = 0;
 
   constructor(
     readonly args: string[],
@@ -65,7 +61,6 @@ export class SwitchyardProcess {
   ) {
     running.add(this);
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      if (this.minLevel !== undefined) return this.keepFiltered(chunk);
       this.stdout += chunk;
       this.output += chunk;
       this.partial += chunk;
@@ -161,40 +156,6 @@ export class SwitchyardProcess {
   async kill(): Promise<Exit> {
     this.signal('SIGKILL');
     return this.exited;
-  }
-
-  /**
-   * From now on, lines of stdout below pino level `minLevel` (e.g. 40: warnings and worse kept)
-   * are only counted in `droppedLines`: not parsed, and not added to `logs`, `stdout` or
-   * `output`. For a benchmark of a process that logs a line per request, where keeping them all
-   * would cost the parent memory and CPU (and a parent slow to read stalls the child's writes).
-   * Opt-in: a process never told keeps everything.
-   */
-  keepOnly(minLevel: number): void {
-    this.minLevel = minLevel;
-  }
-
-  private keepFiltered(chunk: string): void {
-    this.partial += chunk;
-    const lines = this.partial.split('\n');
-    this.partial = lines.pop()!;
-    for (const line of lines) {
-      // pino writes "level" first: a cheap look at the line's start, no JSON.parse, for the many dropped.
-      const level = /"level":(\d+)/.exec(line.slice(0, 40))?.[1];
-      if (level !== undefined && Number(level) < this.minLevel!) {
-        this.droppedLines++;
-        continue;
-      }
-      this.stdout += `${line}\n`;
-      this.output += `${line}\n`;
-      if (!line.trim().startsWith('{')) continue;
-      try {
-        this.logs.push(JSON.parse(line) as ProcessLogLine);
-      } catch {
-        // not a log line
-      }
-    }
-    this.notify();
   }
 
   private notify(): void {

@@ -8,7 +8,7 @@ export const connects: Scenario = {
   name: `6. WebSocket connects, ${CONNECTIONS} concurrent openers, ${SIZE.connectsS} s (/ws/echo; open → close → next)`,
   plainMode: 'http',
   metrics: [
-    { key: 'cps', label: 'connections/s', format: fmt.rate, goal: atLeast(0.5) },
+    { key: 'cps', label: 'connections/s', format: fmt.rate, goal: atLeast(0.6) },
     { key: 'failed', label: 'failed handshakes', format: fmt.count, noRatio: true },
   ],
   async run(target) {
