@@ -58,6 +58,10 @@ export class InterfaceServer {
       upgrader: new Upgrader(this.options),
       paths: new PathMatcher(this.options.websocketPaths),
       sessions: this.sessions,
+      onEnded: (session) => {
+        this.sessions.delete(session);
+        this.ctx.inFlight.end();
+      },
     };
     const { limits } = this.options;
     this.listener = new Listener(
@@ -163,27 +167,22 @@ export class InterfaceServer {
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.closing !== undefined) return denyUpgrade(socket, 503, 'server shutting down');
-    this.trackSession(handleUpgrade(this.upgrades, req, socket, head), req.url, () => socket.destroy());
+    try {
+      handleUpgrade(this.upgrades, req, socket, head);
+    } catch (error) {
+      this.logger.error({ err: error, path: req.url }, 'websocket failed in the server');
+      socket.destroy();
+    }
   }
 
   private onConnect(req: Http2ServerRequest, res: Http2ServerResponse): void {
     if (this.closing !== undefined) return sendPlain(res, 503, 'server shutting down');
     if (this.headersTooLarge(req)) return sendPlain(res, 431, 'request header fields too large');
-    this.trackSession(handleConnect(this.upgrades, req, res), req.url, () => req.stream.destroy());
-  }
-
-  private trackSession(running: Promise<void> | undefined, path: string | undefined, cut: () => void): void {
-    if (running === undefined) return;
-    this.track(
-      running.catch((error: unknown) => {
-        this.logger.error({ err: error, path }, 'websocket failed in the server');
-        cut();
-      }),
-    );
-  }
-
-  private track(work: Promise<unknown>): void {
-    this.ctx.inFlight.begin();
-    void work.finally(() => this.ctx.inFlight.end());
+    try {
+      handleConnect(this.upgrades, req, res);
+    } catch (error) {
+      this.logger.error({ err: error, path: req.url }, 'websocket failed in the server');
+      req.stream.destroy();
+    }
   }
 }

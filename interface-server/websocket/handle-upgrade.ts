@@ -15,10 +15,12 @@ export interface UpgradeContext {
   upgrader: Upgrader;
   paths: PathMatcher;
   sessions: Set<WebSocketSession>;
+  /** Called by a session that has ended: it leaves `sessions` and what shutdown waits for. */
+  onEnded(session: WebSocketSession): void;
 }
 
 /** An HTTP/1.1 `Upgrade: websocket` request. */
-export function handleUpgrade(up: UpgradeContext, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> | undefined {
+export function handleUpgrade(up: UpgradeContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   socket.on('error', () => socket.destroy());
   const problem = handshakeProblem(req);
   if (problem !== undefined) return void denyUpgrade(socket, 400, problem);
@@ -26,7 +28,7 @@ export function handleUpgrade(up: UpgradeContext, req: IncomingMessage, socket: 
 }
 
 /** An HTTP/2 extended CONNECT (RFC 8441); other CONNECT requests are not ours to serve. */
-export function handleConnect(up: UpgradeContext, req: Http2ServerRequest, res: Http2ServerResponse): Promise<void> | undefined {
+export function handleConnect(up: UpgradeContext, req: Http2ServerRequest, res: Http2ServerResponse): void {
   const handshake = new Http2ConnectHandshake(req, res, up.ctx.options.limits.maxFrameBytes);
   if (req.headers[':protocol'] !== 'websocket') return void handshake.deny(405, 'CONNECT is only for WebSockets here');
   if (req.headers['sec-websocket-version'] !== '13') return void handshake.deny(400, 'unsupported Sec-WebSocket-Version');
@@ -37,7 +39,7 @@ export function handleConnect(up: UpgradeContext, req: Http2ServerRequest, res: 
  * The server refuses on its own, before any worker is bothered: a bad Host (400), an Origin
  * not allowed (403), a path that takes no WebSockets (404). The rest becomes a session.
  */
-function startSession(up: UpgradeContext, req: IncomingMessage | Http2ServerRequest, handshake: Handshake): Promise<void> | undefined {
+function startSession(up: UpgradeContext, req: IncomingMessage | Http2ServerRequest, handshake: Handshake): void {
   const { ctx } = up;
   const headers = headerPairs(req);
   const { options } = ctx;
@@ -55,7 +57,8 @@ function startSession(up: UpgradeContext, req: IncomingMessage | Http2ServerRequ
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean);
-  const session = new WebSocketSession(ctx, handshake, scope, subprotocols, ctx.channelFor(scope.path, 'websocket'));
+  const session = new WebSocketSession(ctx, handshake, scope, subprotocols, ctx.channelFor(scope.path, 'websocket'), up.onEnded);
   up.sessions.add(session);
-  return session.run().finally(() => up.sessions.delete(session));
+  ctx.inFlight.begin();
+  session.start(scope);
 }

@@ -1,12 +1,11 @@
 import type { RawData, WebSocket } from 'ws';
-import { ChannelFull } from '../../channel-layer/index.js';
+import { ChannelFull, deadlines, type Expiring, type Recipient } from '../../channel-layer/index.js';
 import { encodedSize, parseWorkerToServer, type WireMessage } from '../../schemas/index.js';
 import type { ServerContext } from '../context.js';
 import { logFailure, outcomeOf, ProtocolViolation, WorkerTimeout } from '../failures.js';
 import type { RequestScope } from '../http/scope.js';
+import { EventSequence } from './event-sequence.js';
 import type { Handshake } from './handshake.js';
-
-type Phase = 'connecting' | 'open' | 'closing' | 'closed';
 
 /**
  * A group's message reaches every local member as the same object: it is checked once, not
@@ -27,14 +26,27 @@ function parseBroadcast(raw: WireMessage): ReturnType<typeof parseWorkerToServer
   return parsed;
 }
 
-/** What an open session's handshake becomes: nothing left to answer. */
-const OPENED: Handshake = { onGone() {}, offGone() {}, deny() {}, accept() {} };
-
-/** Why a finished session stops reading (a prepared reason: `abort()` alone builds a DOMException). */
-const SESSION_OVER = new Error('session over');
-
 /** Message types the server itself understands; any other type reaching a connection is an app event. */
 const PROTOCOL_TYPE = /^(http|websocket|group|lifespan)\./;
+
+/**
+ * Where a session is, with what each state owns:
+ * - `connecting`: the connect event is with the workers; the handshake (holding the upgrade
+ *   request) waits for their answer. `socketGone`: the client left meanwhile.
+ * - `open`: accepted; `ws` is the WebSocket once the handshake has completed. `paused`: its
+ *   socket is not read while its events pile up; `answeredPing`: the keep-alive sweep's last
+ *   ping got its pong.
+ * - `closing`: the client or a worker closed (or is closing) the WebSocket; the disconnect
+ *   event is yet to be done. `ws` is absent when the handshake never completed.
+ * - `closed`: nothing left; the reply channel is released.
+ */
+type SessionState =
+  | { phase: 'connecting'; handshake: Handshake; socketGone: boolean }
+  | { phase: 'open'; ws: WebSocket | undefined; paused: boolean; answeredPing: boolean }
+  | { phase: 'closing'; ws: WebSocket | undefined }
+  | { phase: 'closed' };
+
+const CLOSED: SessionState = { phase: 'closed' };
 
 /**
  * One WebSocket connection, from the upgrade request to the last event.
@@ -42,37 +54,29 @@ const PROTOCOL_TYPE = /^(http|websocket|group|lifespan)\./;
  *   connecting ──accept──▶ open ──client or worker closes──▶ closing ──disconnect done──▶ closed
  *        └──close/deny/timeout──▶ closed (an HTTP response instead of a WebSocket)
  *
- * Events (connect, each frame, group messages, disconnect) go to the workers one at a time:
- * the next leaves only when a worker answered `websocket.done` for the last, so any worker may
- * take any event and no two ever handle this connection at once. The connection's state rides
- * along in every event and comes back with `websocket.done`.
+ * Events (connect, each frame, group messages, disconnect) go to the workers one at a time
+ * (EventSequence). The connection's state rides along in every event and comes back with
+ * `websocket.done`. The session is the recipient of its reply channel and keeps its deadline
+ * on the process's wheel: an idle connection holds this object, its `ws` and an entry in the
+ * layer's map, and waits on nothing.
  */
-export class WebSocketSession {
-  private phase: Phase = 'connecting';
-  private ws: WebSocket | undefined;
+export class WebSocketSession implements Recipient, Expiring {
+  private state: SessionState;
   private reply = '';
-  private readonly queue: WireMessage[] = [];
+  private readonly events: EventSequence;
   /** Events that came through a group (a full channel drops them instead of failing the connection). */
-  private readonly groupEvents = new WeakSet<WireMessage>();
-  private busy = false;
-  private disconnectQueued = false;
-  private state: Record<string, unknown> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly stop = new AbortController();
-  private paused = false;
+  private groupEvents: WeakSet<WireMessage> | undefined;
+  private carried: Record<string, unknown> | undefined;
+  private deadline = 0;
   private readonly began = performance.now();
   private framesIn = 0;
   private framesOut = 0;
   private closeCode: number | undefined;
-  /** The client's socket closed while its connect event was with a worker. */
-  private socketGone = false;
-  /** The handshake until the connection is open or refused: it holds the upgrade request. */
-  private handshake: Handshake;
-  private connectEvent: WireMessage | undefined;
+  private wasOpened = false;
+  /** The handshake whose transport is watched for the client leaving, until the WebSocket is up. */
+  private watched: Handshake | undefined;
   private readonly path: string;
   private readonly httpVersion: string;
-  /** Set by the keep-alive sweep; a connection that misses a pong is dropped. */
-  private answeredPing = true;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -80,63 +84,75 @@ export class WebSocketSession {
     scope: RequestScope,
     private readonly subprotocols: string[],
     private readonly target: string,
+    /** Called once, when the session is closed. */
+    private readonly onEnd: (session: WebSocketSession) => void,
   ) {
-    this.handshake = handshake;
+    this.state = { phase: 'connecting', handshake, socketGone: false };
     this.path = scope.path;
     this.httpVersion = scope.http_version;
-    this.connectEvent = { type: 'websocket.connect', ...scope, scheme: scope.scheme === 'https' ? 'wss' : 'ws', subprotocols };
+    this.events = new EventSequence(ctx.options.limits.websocketQueueLimit);
   }
 
-  async run(): Promise<void> {
-    const { layer } = this.ctx;
-    this.handshake.onGone(this.onSocketGone);
+  /** Sends the connect event; from here on, replies, the client and the clock drive the session. */
+  start(scope: RequestScope): void {
+    if (this.state.phase !== 'connecting') return;
+    this.watched = this.state.handshake;
+    this.watched.onGone(this.onSocketGone);
     try {
-      this.reply = await layer.newChannel('ws');
-      const connect = this.connectEvent!;
-      this.connectEvent = undefined; // an open connection keeps only its path, not its request
-      this.enqueue(connect);
-      while (this.phase !== 'closed') {
-        const batch = await layer.receive([this.reply], { max: 32, signal: this.stop.signal });
-        this.ctx.metrics?.received(this.target, batch.length);
-        for (const { message, group } of batch) {
-          if (group !== undefined) {
-            this.fromGroup(message, group);
-            continue;
-          }
-          // A bad message fails the connection, but the session keeps reading: the disconnect
-          // event still has to go out and be answered.
-          try {
-            this.handle(message);
-          } catch (error) {
-            this.fail(error);
-          }
-        }
-      }
+      this.reply = this.ctx.layer.openChannel(this, 'ws');
     } catch (error) {
-      if (!this.stop.signal.aborted) this.fail(error);
-    } finally {
-      clearTimeout(this.timer);
-      this.handshake.offGone(this.onSocketGone);
-      if (this.reply !== '') layer.releaseChannel(this.reply);
-      if (this.phase === 'connecting') this.handshake.deny(503, 'service unavailable, try again later');
+      this.fail(error);
+      return;
     }
+    this.enqueue({ type: 'websocket.connect', ...scope, scheme: scope.scheme === 'https' ? 'wss' : 'ws', subprotocols: this.subprotocols });
+  }
+
+  deliver(message: WireMessage, group: string | undefined): void {
+    if (this.state.phase === 'closed') return;
+    this.ctx.metrics?.received(this.target, 1);
+    if (group !== undefined) {
+      this.fromGroup(message, group);
+      return;
+    }
+    // A bad message fails the connection, but the session goes on: the disconnect event still
+    // has to go out and be answered.
+    try {
+      this.handle(message);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  lost(error: Error): void {
+    this.reply = ''; // the layer has forgotten it already
+    this.fail(error);
+  }
+
+  expire(): void {
+    this.deadline = 0;
+    const type = this.events.inProgress?.type ?? 'event';
+    const limits = this.ctx.options.limits;
+    const timeout = type === 'websocket.connect' ? limits.websocketHandshakeTimeoutMs : limits.websocketEventTimeoutMs;
+    this.fail(new WorkerTimeout(`"${type}" not done within ${timeout} ms`));
   }
 
   /** Server shutdown: close with 1001, or refuse a handshake still in progress. */
   shutdown(): void {
-    if (this.phase === 'open') this.ws?.close(1001, 'server shutting down');
-    else if (this.phase === 'connecting') this.finish(() => this.handshake.deny(503, 'server shutting down'));
+    const state = this.state;
+    if (state.phase === 'open') state.ws?.close(1001, 'server shutting down');
+    else if (state.phase === 'connecting') this.finish(() => state.handshake.deny(503, 'server shutting down'));
   }
 
   /** One round of keep-alive: drop the connection if the last ping went unanswered. */
   ping(): void {
-    if (this.phase !== 'open' || this.ws === undefined) return;
-    if (!this.answeredPing) {
-      this.ws.terminate();
+    const state = this.state;
+    if (state.phase !== 'open' || state.ws === undefined) return;
+    if (!state.answeredPing) {
+      state.ws.terminate();
       return;
     }
-    this.answeredPing = false;
-    this.ws.ping();
+    state.answeredPing = false;
+    state.ws.ping();
   }
 
   /**
@@ -152,13 +168,14 @@ export class WebSocketSession {
         this.ctx.logger.warn({ group, err: message }, `ignored a malformed "${raw.type}" sent to group ${group}`);
         return;
       }
-      if (this.phase !== 'open' || this.ws === undefined) return;
+      const state = this.state;
+      if (state.phase !== 'open' || state.ws === undefined) return;
       if (message.type === 'websocket.send') {
-        this.ws.send(message.text ?? message.bytes!);
+        state.ws.send(message.text ?? message.bytes!);
         this.framesOut++;
       } else if (message.type === 'websocket.close') {
-        this.phase = 'closing';
-        this.ws.close(message.code, message.reason);
+        this.state = { phase: 'closing', ws: state.ws };
+        state.ws.close(message.code, message.reason);
       }
       return;
     }
@@ -166,42 +183,45 @@ export class WebSocketSession {
       this.ctx.logger.warn({ group }, `ignored a "${raw.type}" message sent to group ${group}: only websocket.send, websocket.close and custom types reach members`);
       return;
     }
-    if (this.phase === 'open' || this.phase === 'connecting') this.enqueue({ ...raw }, true);
+    if (this.state.phase === 'open' || this.state.phase === 'connecting') this.enqueue({ ...raw }, true);
   }
 
   private handle(raw: WireMessage): void {
     if (!PROTOCOL_TYPE.test(raw.type)) {
       // A message sent to this connection's channel: the consumer handles it in turn (if it
       // comes during the handshake, after the connect event; a denial drops it).
-      if (this.phase === 'open' || this.phase === 'connecting') this.enqueue({ ...raw });
+      if (this.state.phase === 'open' || this.state.phase === 'connecting') this.enqueue({ ...raw });
       return;
     }
     const message = parseWorkerToServer(raw);
+    const state = this.state;
     switch (message.type) {
       case 'websocket.accept':
-        if (this.phase !== 'connecting') throw new ProtocolViolation('"websocket.accept" only once, before anything else', message.type);
+        if (state.phase !== 'connecting') throw new ProtocolViolation('"websocket.accept" only once, before anything else', message.type);
         if (message.subprotocol !== null && !this.subprotocols.includes(message.subprotocol)) {
           throw new ProtocolViolation(`a subprotocol the client offered (${this.subprotocols.join(', ') || 'none'})`, `subprotocol "${message.subprotocol}"`);
         }
-        this.phase = 'open';
-        if (this.socketGone) {
-          this.onClientClose(1006, ''); // accepted too late: the consumer still hears the client left
+        if (state.socketGone) {
+          // Accepted too late: the consumer still hears the client left (and undoes its groups).
+          this.state = { phase: 'closing', ws: undefined };
+          this.onClientClose(1006, '');
           return;
         }
-        this.handshake.accept(message, (ws) => this.opened(ws));
+        this.state = { phase: 'open', ws: undefined, paused: false, answeredPing: true };
+        state.handshake.accept(message, (ws) => this.opened(ws));
         return;
       case 'websocket.close':
-        if (this.phase === 'connecting') {
-          this.finish(() => this.handshake.deny(message.status ?? 403, message.body ?? '', message.headers ?? []));
-        } else if (this.phase === 'open') {
-          this.phase = 'closing';
-          this.ws?.close(message.code, message.reason);
+        if (state.phase === 'connecting') {
+          this.finish(() => state.handshake.deny(message.status ?? 403, message.body ?? '', message.headers ?? []));
+        } else if (state.phase === 'open') {
+          this.state = { phase: 'closing', ws: state.ws };
+          state.ws?.close(message.code, message.reason);
         }
         return;
       case 'websocket.send':
-        if (this.phase === 'connecting') throw new ProtocolViolation('"websocket.accept" before "websocket.send"', message.type);
-        if (this.phase === 'open' && this.ws !== undefined) {
-          this.ws.send(message.text ?? message.bytes!);
+        if (state.phase === 'connecting') throw new ProtocolViolation('"websocket.accept" before "websocket.send"', message.type);
+        if (state.phase === 'open' && state.ws !== undefined) {
+          state.ws.send(message.text ?? message.bytes!);
           this.framesOut++;
         }
         return;
@@ -209,36 +229,39 @@ export class WebSocketSession {
         this.done(message.state);
         return;
       case 'group.add':
-        this.ctx.layer.groupAdd(message.group, message.channel).catch((error: unknown) => this.fail(error));
+        this.ctx.layer.groupAdd(message.group, message.channel).catch(this.onLayerFailure);
         return;
       case 'group.discard':
-        this.ctx.layer.groupDiscard(message.group, message.channel).catch((error: unknown) => this.fail(error));
+        this.ctx.layer.groupDiscard(message.group, message.channel).catch(this.onLayerFailure);
         return;
       case 'group.send':
-        this.ctx.layer.groupSend(message.group, message.message).catch((error: unknown) => this.fail(error));
+        this.ctx.layer.groupSend(message.group, message.message).catch(this.onLayerFailure);
         return;
       default:
         throw new ProtocolViolation('a websocket.* or group.* message', message.type);
     }
   }
 
+  private readonly onLayerFailure = (error: unknown): void => this.fail(error);
+
   private done(state: Record<string, unknown> | undefined): void {
-    if (!this.busy) throw new ProtocolViolation('"websocket.done" only for an event in progress', 'websocket.done');
-    clearTimeout(this.timer);
-    this.busy = false;
+    if (!this.events.done()) throw new ProtocolViolation('"websocket.done" only for an event in progress', 'websocket.done');
+    deadlines.cancel(this, this.deadline);
+    this.deadline = 0;
     if (state !== undefined) {
       const size = encodedSize(state);
       if (size > this.ctx.options.limits.stateMaxBytes) {
         throw new ProtocolViolation(`state of at most ${this.ctx.options.limits.stateMaxBytes} bytes`, `${size} bytes`);
       }
-      this.state = state;
+      this.carried = state;
     }
-    if (this.phase === 'connecting') {
+    const current = this.state;
+    if (current.phase === 'connecting') {
       // The connect event ended with neither accept nor close: the handshake is refused.
-      this.finish(() => this.handshake.deny(403, 'WebSocket refused by the application'));
+      this.finish(() => current.handshake.deny(403, 'WebSocket refused by the application'));
       return;
     }
-    if (this.disconnectQueued && this.queue.length === 0) {
+    if (this.events.finished) {
       this.finish();
       return;
     }
@@ -246,15 +269,18 @@ export class WebSocketSession {
   }
 
   private opened(ws: WebSocket): void {
-    this.ws = ws;
+    if (this.state.phase !== 'open') return;
+    // Open: the upgrade request and its socket listeners are no longer needed.
+    this.unwatch();
+    this.state.ws = ws;
+    this.wasOpened = true;
     ws.on('message', (data: RawData, isBinary: boolean) => this.onFrame(data, isBinary));
-    ws.on('pong', () => (this.answeredPing = true));
+    ws.on('pong', () => {
+      if (this.state.phase === 'open') this.state.answeredPing = true;
+    });
     ws.on('error', () => {}); // the 'close' that follows says how it ended
     ws.once('close', (code: number, reason: Buffer) => this.onClientClose(code, reason.toString()));
     this.ctx.logger.debug({ path: this.path, http_version: this.httpVersion, reply_channel: this.reply }, 'websocket open');
-    // Open: the upgrade request and its socket listeners are no longer needed.
-    this.handshake.offGone(this.onSocketGone);
-    this.handshake = OPENED;
   }
 
   private onFrame(data: RawData, isBinary: boolean): void {
@@ -262,18 +288,19 @@ export class WebSocketSession {
     const payload = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     this.enqueue(isBinary ? { type: 'websocket.receive', bytes: payload } : { type: 'websocket.receive', text: payload.toString('utf8') });
     // Backpressure: stop reading the client while its events wait for the workers.
-    if (!this.paused && this.queue.length >= this.ctx.options.limits.websocketQueueLimit) {
-      this.paused = true;
-      this.ws?.pause();
+    const state = this.state;
+    if (state.phase === 'open' && !state.paused && this.events.shouldPause) {
+      state.paused = true;
+      state.ws?.pause();
     }
   }
 
   private onClientClose(code: number, reason: string): void {
-    if (this.phase === 'closed') return;
+    const state = this.state;
+    if (state.phase === 'closed' || this.events.ended) return;
     this.closeCode = code;
-    this.phase = 'closing';
-    this.disconnectQueued = true;
-    this.queue.push({ type: 'websocket.disconnect', code, reason });
+    if (state.phase !== 'closing') this.state = { phase: 'closing', ws: state.phase === 'open' ? state.ws : undefined };
+    this.events.end({ type: 'websocket.disconnect', code, reason });
     this.dispatch();
   }
 
@@ -282,95 +309,113 @@ export class WebSocketSession {
    * hears of it (code 1006), so what its connect handler set up (groups) is undone.
    */
   private readonly onSocketGone = (): void => {
-    if (this.phase === 'connecting') {
+    const state = this.state;
+    if (state.phase === 'connecting') {
       // The connect event is with a worker, which may accept (and join groups): wait for it.
-      if (this.busy) this.socketGone = true;
+      if (this.events.busy) state.socketGone = true;
       else this.finish();
-    } else if (this.ws === undefined) {
-      this.onClientClose(1006, '');
+    } else if (state.phase !== 'closed' && state.ws === undefined) {
+      this.onClientClose(1006, ''); // accepted, but the WebSocket never came up
     }
   };
 
+  private unwatch(): void {
+    this.watched?.offGone(this.onSocketGone);
+    this.watched = undefined;
+  }
+
   private enqueue(event: WireMessage, fromGroup = false): void {
-    if (this.disconnectQueued) return;
-    if (fromGroup) this.groupEvents.add(event);
-    if (this.queue.length >= this.ctx.options.limits.websocketQueueLimit * 2) {
+    if (this.events.ended) return;
+    if (fromGroup) (this.groupEvents ??= new WeakSet()).add(event);
+    if (!this.events.add(event)) {
       this.ctx.logger.warn({ reply_channel: this.reply, type: event.type }, 'dropped an event for a connection whose queue is full');
       return;
     }
-    this.queue.push(event);
     this.dispatch();
   }
 
   /** Sends the next event if none is in progress. */
   private dispatch(): void {
-    if (this.busy || this.phase === 'closed') return;
-    const event = this.queue.shift();
+    if (this.state.phase === 'closed') return;
+    const event = this.events.next();
     if (event === undefined) return;
-    this.busy = true;
     event.reply_channel = this.reply;
     // The connection's state, never whatever a group message carried under that name.
-    if (this.state !== undefined) event.state = this.state;
+    if (this.carried !== undefined) event.state = this.carried;
     else delete event.state;
     const limits = this.ctx.options.limits;
     const timeout = event.type === 'websocket.connect' ? limits.websocketHandshakeTimeoutMs : limits.websocketEventTimeoutMs;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.fail(new WorkerTimeout(`"${event.type}" not done within ${timeout} ms`)), timeout);
-    this.ctx.layer.send(this.target, event).then(this.countSent, (error: unknown) => {
-      // A group's event that finds the channel full is dropped (at most once, like the group
-      // send itself); the member's own frames are not, and fail the connection (1013).
-      if (error instanceof ChannelFull && this.groupEvents.has(event)) {
-        this.ctx.logger.warn({ channel: this.target, type: event.type }, `dropped a "${event.type}" group event: ${error.message}`);
-        clearTimeout(this.timer);
-        this.busy = false;
-        this.dispatch();
-      } else {
-        this.fail(error);
-      }
-    });
-    if (this.paused && this.queue.length < limits.websocketQueueLimit >> 1) {
-      this.paused = false;
-      this.ws?.resume();
+    deadlines.cancel(this, this.deadline);
+    this.deadline = deadlines.set(this, timeout);
+    this.ctx.layer.send(this.target, event).then(this.countSent, this.onSendFailed);
+    const state = this.state;
+    if (state.phase === 'open' && state.paused && this.events.shouldResume) {
+      state.paused = false;
+      state.ws?.resume();
     }
   }
 
   private readonly countSent = (): void => this.ctx.metrics?.sent(this.target);
 
   /**
+   * A group's event that finds the channel full is dropped (at most once, like the group send
+   * itself); the member's own frames are not, and fail the connection (1013). A send fails
+   * before its event can be done, so the event in progress is the one that failed.
+   */
+  private readonly onSendFailed = (error: unknown): void => {
+    const event = this.events.inProgress;
+    if (error instanceof ChannelFull && event !== undefined && this.groupEvents?.has(event)) {
+      this.ctx.logger.warn({ channel: this.target, type: event.type }, `dropped a "${event.type}" group event: ${error.message}`);
+      deadlines.cancel(this, this.deadline);
+      this.deadline = 0;
+      this.events.done();
+      this.dispatch();
+    } else {
+      this.fail(error);
+    }
+  };
+
+  /**
    * A failure ends the connection the way the table says: an HTTP status during the handshake,
    * a close code once open. Once the client is gone there is nothing left to tell it.
    */
   private fail(error: unknown): void {
-    if (this.phase === 'closed') return;
+    const state = this.state;
+    if (state.phase === 'closed') return;
     logFailure(this.ctx.logger, error, { channel: this.target, reply_channel: this.reply, path: this.path });
     if (error instanceof ChannelFull) this.ctx.metrics?.channelFull.inc({ channel: this.target });
     const outcome = outcomeOf(error);
-    if (this.phase === 'connecting') {
-      this.finish(() => this.handshake.deny(outcome.status, outcome.reason));
+    if (state.phase === 'connecting') {
+      this.finish(() => state.handshake.deny(outcome.status, outcome.reason));
       return;
     }
-    if (this.phase === 'closing' && this.disconnectQueued) {
+    if (state.phase === 'closing' && this.events.ended) {
       this.finish(); // the disconnect event cannot be delivered: give up on it
       return;
     }
     // Whatever was in progress is abandoned; the disconnect event still goes out once closed.
-    this.busy = false;
-    this.queue.length = 0;
-    this.phase = 'closing';
-    this.ws?.close(outcome.closeCode, outcome.reason);
+    this.events.abandon();
+    deadlines.cancel(this, this.deadline);
+    this.deadline = 0;
+    const ws = state.ws;
+    this.state = { phase: 'closing', ws };
+    ws?.close(outcome.closeCode, outcome.reason);
   }
 
   private finish(last?: () => void): void {
-    if (this.phase !== 'closed') {
-      // One access-log line per session: how it ended and what it carried.
-      this.ctx.logger.info(
-        { path: this.path, http_version: this.httpVersion, opened: this.ws !== undefined, code: this.closeCode, ms: Math.round(performance.now() - this.began), frames_in: this.framesIn, frames_out: this.framesOut },
-        'websocket session',
-      );
-    }
-    this.phase = 'closed';
-    clearTimeout(this.timer);
+    const state = this.state;
+    if (state.phase === 'closed') return;
+    // One access-log line per session: how it ended and what it carried.
+    this.ctx.logger.info(
+      { path: this.path, http_version: this.httpVersion, opened: this.wasOpened, code: this.closeCode, ms: Math.round(performance.now() - this.began), frames_in: this.framesIn, frames_out: this.framesOut },
+      'websocket session',
+    );
+    this.state = CLOSED;
+    deadlines.cancel(this, this.deadline);
+    this.deadline = 0;
+    this.unwatch();
+    if (this.reply !== '') this.ctx.layer.releaseChannel(this.reply);
     last?.();
-    this.stop.abort(SESSION_OVER);
+    this.onEnd(this);
   }
 }
