@@ -2,7 +2,7 @@
  * The main benchmark suite: switchyard (serve + one worker on Redis, and dev) against plain Node
  * doing the same work with no hop, on this machine, in the same run.
  *
- *     npm run bench [-- --quick]
+ *     npm run bench [-- --quick] [-- --only 1.,8.]
  *
  * Scenarios (bench/suite/scenarios/): HTTP/1.1 and h2c `GET /hello`, WebSocket echo, a
  * broadcast to 1,000 group members, memory per idle WebSocket, WebSocket connects/s, Redis
@@ -47,7 +47,10 @@ import { latency } from './suite/scenarios/latency.js';
 import { notes, table, type Results } from './suite/table.js';
 import { DEFAULT_KINDS, KIND_LABEL, startTarget, type Kind, type Target } from './suite/targets.js';
 
-const SCENARIOS: Scenario[] = [http1, h2c, echo, broadcast, idle, connects, latency];
+const ALL_SCENARIOS: Scenario[] = [http1, h2c, echo, broadcast, idle, connects, latency];
+/** `--only 3.,8.`: the scenarios whose names start with one of these (a partial run, for development: not appended to RESULTS.md). */
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]!.split(',') : undefined;
+const SCENARIOS = ONLY === undefined ? ALL_SCENARIOS : ALL_SCENARIOS.filter((scenario) => ONLY.some((prefix) => scenario.name.startsWith(prefix)));
 const RESULTS_FILE = fileURLToPath(new URL('RESULTS.md', import.meta.url));
 
 async function main(): Promise<number> {
@@ -104,9 +107,11 @@ async function main(): Promise<number> {
       '',
     ].join('\n');
     console.log(section);
-    if (!existsSync(RESULTS_FILE)) appendFileSync(RESULTS_FILE, '# Benchmark results\n\n`npm run bench` (bench/suite.ts) appends a section per run.\n\n');
-    appendFileSync(RESULTS_FILE, `${section}\n`);
-    console.error(`appended to ${RESULTS_FILE}`);
+    if (ONLY === undefined) {
+      if (!existsSync(RESULTS_FILE)) appendFileSync(RESULTS_FILE, '# Benchmark results\n\n`npm run bench` (bench/suite.ts) appends a section per run.\n\n');
+      appendFileSync(RESULTS_FILE, `${section}\n`);
+      console.error(`appended to ${RESULTS_FILE}`);
+    }
     const failures = [...results.values()].flatMap((byKind) => Object.values(byKind).flat()).filter((run) => run.failed).length;
     if (failures > 0) console.error(`${failures} scenario run(s) FAILED: see the notes`);
     return failures > 0 ? 1 : 0;

@@ -29,6 +29,8 @@ export interface ChannelConsumer {
 /** What the interface server reads from an app, without running any consumer. */
 export interface AppManifest {
   websocketPaths: string[];
+  /** WebSocket routes the server may accept itself at once: no `connect` consumer, and an app without middleware. */
+  websocketAcceptPaths: string[];
   static: { prefix: string; dir: string }[];
   channels: string[];
   durableChannels: string[];
@@ -130,6 +132,8 @@ export class App {
   manifest(): AppManifest {
     return {
       websocketPaths: this.websocketRoutes.map((route) => route.pattern.source),
+      // Middleware runs on the connect event and may deny it: then every handshake is the workers' call.
+      websocketAcceptPaths: this.middleware.length > 0 ? [] : this.websocketRoutes.filter((route) => route.consumer.connect === undefined).map((route) => route.pattern.source),
       static: [...this.staticFolders],
       channels: [...this.channels.keys()],
       durableChannels: [...this.channels.values()].filter((c) => c.durable !== undefined).map((c) => c.name),

@@ -26,6 +26,10 @@ export const serverOptions = z.strictObject({
     .default([])
     .describe('other channels by path prefix, longest prefix first: `[{ "prefix": "/api", "http": "api.http" }]`'),
   websocketPaths: z.array(pathPrefix).optional().describe('paths that take WebSockets (`/ws/chat/:room`, `/live/*`); others are refused here. In code, unset means any path'),
+  websocketAcceptPaths: z
+    .array(pathPrefix)
+    .default([])
+    .describe("WebSocket paths the server accepts at once, without waiting for a worker: the app's routes with no `connect` consumer (in an app without middleware). Their connect event still reaches a worker first"),
   static: z
     .array(z.strictObject({ prefix: pathPrefix, dir: z.string().min(1) }))
     .default([])

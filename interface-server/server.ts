@@ -57,6 +57,7 @@ export class InterfaceServer {
       ctx: this.ctx,
       upgrader: new Upgrader(this.options),
       paths: new PathMatcher(this.options.websocketPaths),
+      acceptAtOnce: new PathMatcher(this.options.websocketAcceptPaths),
       sessions: this.sessions,
       onEnded: (session) => {
         this.sessions.delete(session);

@@ -12,6 +12,12 @@ export const websocketConnect = z.object({
   ...connectionScope,
   scheme: z.enum(['ws', 'wss']),
   subprotocols: z.array(z.string()).default([]),
+  /**
+   * The server accepted the WebSocket already (the app's manifest said the route has no
+   * `connect` consumer and the app no middleware): the worker runs the event, but has no
+   * handshake to answer.
+   */
+  accepted: z.boolean().optional(),
   state: connectionState.optional(),
 });
 

@@ -14,7 +14,7 @@ import { processRegistry } from '../metrics.js';
 import { loadApp } from '../load-app.js';
 import { logger, onShutdownSignal, tlsFiles, waitForRedis } from '../options.js';
 
-type Manifest = { websocketPaths: string[]; static: { prefix: string; dir: string }[] };
+type Manifest = { websocketPaths: string[]; websocketAcceptPaths: string[]; static: { prefix: string; dir: string }[] };
 
 /**
  * The server's options: its settings, plus what the app's manifest says (its WebSocket paths,
@@ -26,6 +26,7 @@ function serverOptionsFrom({ settings, isSet }: ResolvedSettings, manifest?: Man
     ...server,
     tls: tlsFiles(tlsCert, tlsKey),
     websocketPaths: isSet('server.websocketPaths') || manifest === undefined ? server.websocketPaths : manifest.websocketPaths,
+    websocketAcceptPaths: isSet('server.websocketAcceptPaths') || manifest === undefined ? server.websocketAcceptPaths : manifest.websocketAcceptPaths,
     static: [...server.static, ...(manifest?.static ?? []).map((s) => ({ prefix: s.prefix, dir: resolve(s.dir) }))],
   };
 }

@@ -30,13 +30,14 @@ export async function runWebSocketEvent(runtime: Runtime, raw: WireMessage): Pro
   const reply = raw.reply_channel;
   if (typeof reply !== 'string') throw new TypeError(`a "${raw.type}" event without a reply_channel`);
   const isConnect = raw.type === 'websocket.connect';
+  const preAccepted = isConnect && raw.accepted === true; // by the server, before any worker
   const carried = (raw.state ?? {}) as Record<string, unknown>;
   const { [SCOPE_KEY]: savedScope, ...userState } = carried;
   let scope = savedScope as Scope | undefined;
   const send = (message: WireMessage): Promise<void> => runtime.layer.send(reply, message);
   let consumerName = 'websocket';
-  let accepted = !isConnect;
-  let answered = !isConnect;
+  let accepted = !isConnect || preAccepted;
+  let answered = accepted;
   let state: Record<string, unknown> = userState;
   /** What the consumer sent its client, in order; checked when the event is done. */
   const queued: Promise<void>[] = [];

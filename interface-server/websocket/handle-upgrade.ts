@@ -14,6 +14,8 @@ export interface UpgradeContext {
   ctx: ServerContext;
   upgrader: Upgrader;
   paths: PathMatcher;
+  /** Paths whose handshakes the server accepts at once (no worker decides them). */
+  acceptAtOnce: PathMatcher;
   sessions: Set<WebSocketSession>;
   /** Called by a session that has ended: it leaves `sessions` and what shutdown waits for. */
   onEnded(session: WebSocketSession): void;
@@ -60,5 +62,5 @@ function startSession(up: UpgradeContext, req: IncomingMessage | Http2ServerRequ
   const session = new WebSocketSession(ctx, handshake, scope, subprotocols, ctx.channelFor(scope.path, 'websocket'), up.onEnded);
   up.sessions.add(session);
   ctx.inFlight.begin();
-  session.start(scope);
+  session.start(scope, up.acceptAtOnce.matches(scope.path));
 }

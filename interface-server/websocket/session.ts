@@ -1,6 +1,6 @@
 import type { RawData, WebSocket } from 'ws';
 import { ChannelFull, deadlines, type Expiring, type Recipient } from '../../channel-layer/index.js';
-import { encodedSize, parseWorkerToServer, type WireMessage } from '../../schemas/index.js';
+import { encodedSize, parseWorkerToServer, type WebsocketAccept, type WireMessage } from '../../schemas/index.js';
 import type { ServerContext } from '../context.js';
 import { logFailure, outcomeOf, ProtocolViolation, WorkerTimeout } from '../failures.js';
 import type { RequestScope } from '../http/scope.js';
@@ -48,6 +48,9 @@ type SessionState =
 
 const CLOSED: SessionState = { phase: 'closed' };
 
+/** How the server accepts a handshake it takes at once: as a consumer without `connect` would. */
+const AT_ONCE: WebsocketAccept = { type: 'websocket.accept', subprotocol: null, headers: [] };
+
 /**
  * One WebSocket connection, from the upgrade request to the last event.
  *
@@ -93,10 +96,16 @@ export class WebSocketSession implements Recipient, Expiring {
     this.events = new EventSequence(ctx.options.limits.websocketQueueLimit);
   }
 
-  /** Sends the connect event; from here on, replies, the client and the clock drive the session. */
-  start(scope: RequestScope): void {
-    if (this.state.phase !== 'connecting') return;
-    this.watched = this.state.handshake;
+  /**
+   * Sends the connect event; from here on, replies, the client and the clock drive the session.
+   * `acceptAtOnce`: the app has nothing to decide about this handshake (no `connect` consumer,
+   * no middleware), so the server completes it now and the connect event is an ordinary first
+   * event; otherwise the worker's answer to it completes or refuses the handshake.
+   */
+  start(scope: RequestScope, acceptAtOnce: boolean): void {
+    const state = this.state;
+    if (state.phase !== 'connecting') return;
+    this.watched = state.handshake;
     this.watched.onGone(this.onSocketGone);
     try {
       this.reply = this.ctx.layer.openChannel(this, 'ws');
@@ -104,7 +113,13 @@ export class WebSocketSession implements Recipient, Expiring {
       this.fail(error);
       return;
     }
-    this.enqueue({ type: 'websocket.connect', ...scope, scheme: scope.scheme === 'https' ? 'wss' : 'ws', subprotocols: this.subprotocols });
+    const connect: WireMessage = { type: 'websocket.connect', ...scope, scheme: scope.scheme === 'https' ? 'wss' : 'ws', subprotocols: this.subprotocols };
+    if (acceptAtOnce) {
+      connect.accepted = true;
+      this.state = { phase: 'open', ws: undefined, paused: false, answeredPing: true };
+      state.handshake.accept(AT_ONCE, (ws) => this.opened(ws));
+    }
+    this.enqueue(connect);
   }
 
   deliver(message: WireMessage, group: string | undefined): void {

@@ -1,8 +1,12 @@
+import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { z } from 'zod';
-import { createApp, json, stream, text, type App } from '../../consumers/index.js';
+import { MemoryLayer } from '../../channel-layer/index.js';
+import { InterfaceServer } from '../../interface-server/index.js';
+import { createApp, json, stream, text, Worker, type App } from '../../consumers/index.js';
 import { HttpCommunicator, TestBed, WebSocketCommunicator } from '../../consumers/testing/index.js';
 
 const beds: TestBed[] = [];
@@ -291,5 +295,41 @@ describe('WebSocket consumers', () => {
     await ws.connect();
     await ws.disconnect(4001);
     expect(left).toEqual([4001]);
+  });
+});
+
+describe('WebSocket handshakes the server may take at once', () => {
+  it('the manifest lists routes without a connect consumer, and none once the app has middleware', () => {
+    const app = createApp()
+      .websocket('/ws/echo', { receive: (ctx, m) => ctx.send(m.text ?? '') })
+      .websocket('/ws/guarded', { connect: (ctx) => ctx.accept() });
+    expect(app.manifest().websocketAcceptPaths).toEqual(['/ws/echo']);
+    app.use(async (_ctx, next) => next());
+    expect(app.manifest().websocketAcceptPaths).toEqual([]);
+  });
+
+  it('a worker runs the connect event of a connection the server accepted, without answering the handshake again', async () => {
+    const errors: string[] = [];
+    const logger = pino({ level: 'warn' }, new Writable({ write: (chunk, _e, done) => (errors.push(String(chunk)), done()) }));
+    const app = createApp().websocket('/ws/echo', { receive: (ctx, m) => ctx.send(`echo ${m.text ?? ''}`) });
+    const layer = new MemoryLayer();
+    const server = new InterfaceServer(layer, { port: 0, websocketAcceptPaths: app.manifest().websocketAcceptPaths, logger });
+    const worker = new Worker(app, layer, { logger });
+    try {
+      const { port } = await server.listen();
+      await worker.start();
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/echo`);
+      await once(ws, 'open');
+      ws.send('hi');
+      const [data] = (await once(ws, 'message')) as [Buffer];
+      expect(data.toString()).toBe('echo hi');
+      ws.close();
+      await once(ws, 'close');
+      expect(errors).toEqual([]);
+    } finally {
+      await server.close();
+      await worker.stop();
+      await layer.close();
+    }
   });
 });

@@ -247,6 +247,22 @@ describe.each(['memory', 'redis'] as const)('WebSocket on the %s layer', (kind: 
       expect(connect).toMatchObject({ type: 'websocket.connect', scheme: 'ws', path: '/ws/echo', subprotocols: ['chat', 'superchat'] });
     });
 
+    it('accepts a handshake on a websocketAcceptPaths path at once, before any worker, and still sends the connect event first', async () => {
+      const harness = await server({ websocketAcceptPaths: ['/ws/free'] });
+      const ws = client(harness, '/ws/free');
+      const upgrade = new Promise<IncomingMessage>((resolve) => ws.once('upgrade', resolve));
+      const response = await within(upgrade, 'the 101 with no worker running');
+      expect(response.statusCode).toBe(101);
+      const w = worker(harness.workerLayer, async (io) => {
+        if (io.event.type === 'websocket.receive') await io.text(`got ${io.event.text as string}`);
+      });
+      const inbox = new Inbox(ws);
+      await waitFor(() => ofType(w, 'websocket.connect').length === 1, 'the connect event');
+      expect(ofType(w, 'websocket.connect')[0]).toMatchObject({ path: '/ws/free', accepted: true });
+      ws.send('hi');
+      expect((await inbox.next()).data.toString()).toBe('got hi');
+    });
+
     it('accepts without a subprotocol when the worker names none', async () => {
       const harness = await server();
       worker(harness.workerLayer, echo);
