@@ -119,3 +119,41 @@ export function wireCopy<T>(value: T): T {
       return packr.unpack(packr.pack(value)) as T;
   }
 }
+
+/**
+ * Whether `value` takes at most `maxBytes` on the wire, without encoding it when a quick upper
+ * bound already says so: carried WebSocket state is checked on every event, and is far below
+ * its limit nearly always.
+ */
+export function encodesWithin(value: unknown, maxBytes: number): boolean {
+  return sizeBound(value, maxBytes) <= maxBytes || encodedSize(value) <= maxBytes;
+}
+
+/** An upper bound of `value`'s MessagePack size, or Infinity once past `stop` or for types it does not bound. */
+function sizeBound(value: unknown, stop: number): number {
+  switch (typeof value) {
+    case 'string':
+      return 5 + 3 * value.length; // a UTF-16 unit is at most 3 UTF-8 bytes
+    case 'number':
+      return 9;
+    case 'boolean':
+    case 'undefined':
+      return 3;
+    case 'object': {
+      if (value === null) return 1;
+      if (value instanceof Uint8Array) return 5 + value.byteLength;
+      let total = 5;
+      if (Array.isArray(value)) {
+        for (const item of value) if ((total += sizeBound(item, stop)) > stop) return Infinity;
+        return total;
+      }
+      if (Object.getPrototypeOf(value) !== Object.prototype) return Infinity;
+      for (const key in value) {
+        if ((total += 5 + 3 * key.length + sizeBound((value as Record<string, unknown>)[key], stop)) > stop) return Infinity;
+      }
+      return total;
+    }
+    default:
+      return Infinity;
+  }
+}

@@ -10,12 +10,13 @@ import { HeaderList } from './headers.js';
 export class HttpRequest {
   readonly method: string;
   readonly path: string;
-  readonly query: URLSearchParams;
-  readonly headers: HeaderList;
   readonly scheme: 'http' | 'https';
   readonly httpVersion: '1.0' | '1.1' | '2';
   readonly client: [string, number] | null;
   private bodyTaken = false;
+  /** Made on first look: many handlers never read the query or the headers. */
+  private parsedQuery: URLSearchParams | undefined;
+  private headerList: HeaderList | undefined;
 
   constructor(
     private readonly message: HttpRequestMessage,
@@ -25,11 +26,17 @@ export class HttpRequest {
   ) {
     this.method = message.method;
     this.path = message.path;
-    this.query = new URLSearchParams(Buffer.from(message.query_string).toString('latin1'));
-    this.headers = new HeaderList(message.headers);
     this.scheme = message.scheme;
     this.httpVersion = message.http_version;
     this.client = message.client;
+  }
+
+  get query(): URLSearchParams {
+    return (this.parsedQuery ??= new URLSearchParams(Buffer.from(this.message.query_string).toString('latin1')));
+  }
+
+  get headers(): HeaderList {
+    return (this.headerList ??= new HeaderList(this.message.headers));
   }
 
   /**

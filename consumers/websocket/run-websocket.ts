@@ -139,14 +139,20 @@ function websocketContext(
     return Promise.resolve();
   };
   let log: Logger | undefined;
+  let query: URLSearchParams | undefined;
+  let headers: HeaderList | undefined;
   const ctx: WebSocketContext = {
     kind: 'websocket',
     consumer,
     traceparent: scope.traceparent,
     params,
     path: scope.path,
-    query: new URLSearchParams(scope.query),
-    headers: new HeaderList(scope.headers),
+    get query() {
+      return (query ??= new URLSearchParams(scope.query)); // made on first look
+    },
+    get headers() {
+      return (headers ??= new HeaderList(scope.headers));
+    },
     client: scope.client,
     subprotocols: scope.subprotocols,
     channel: reply,

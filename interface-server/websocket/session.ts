@@ -1,6 +1,6 @@
 import type { RawData, WebSocket } from 'ws';
 import { ChannelFull, deadlines, type Expiring, type Recipient } from '../../channel-layer/index.js';
-import { encodedSize, parseWorkerToServer, type WebsocketAccept, type WireMessage } from '../../schemas/index.js';
+import { encodedSize, encodesWithin, parseWorkerToServer, type WebsocketAccept, type WireMessage } from '../../schemas/index.js';
 import type { ServerContext } from '../context.js';
 import { logFailure, outcomeOf, ProtocolViolation, WorkerTimeout } from '../failures.js';
 import type { RequestScope } from '../http/scope.js';
@@ -264,10 +264,8 @@ export class WebSocketSession implements Recipient, Expiring {
     deadlines.cancel(this, this.deadline);
     this.deadline = 0;
     if (state !== undefined) {
-      const size = encodedSize(state);
-      if (size > this.ctx.options.limits.stateMaxBytes) {
-        throw new ProtocolViolation(`state of at most ${this.ctx.options.limits.stateMaxBytes} bytes`, `${size} bytes`);
-      }
+      const max = this.ctx.options.limits.stateMaxBytes;
+      if (!encodesWithin(state, max)) throw new ProtocolViolation(`state of at most ${max} bytes`, `${encodedSize(state)} bytes`);
       this.carried = state;
     }
     const current = this.state;

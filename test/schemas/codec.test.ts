@@ -1,6 +1,6 @@
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { decodeEnvelope, encodeEnvelope, encodeGroupParts, PROTOCOL_VERSION, wireCopy, WireFormatError } from '../../schemas/index.js';
+import { decodeEnvelope, encodedSize, encodeEnvelope, encodeGroupParts, encodesWithin, PROTOCOL_VERSION, wireCopy, WireFormatError } from '../../schemas/index.js';
 
 describe('wire codec', () => {
   it('round-trips an envelope with bytes as bytes', () => {
@@ -72,5 +72,18 @@ describe('wire codec', () => {
       body[0] = 9;
       expect([...(copy.body as Uint8Array)]).toEqual([1, 2, 3]);
     });
+  });
+
+  it('encodesWithin agrees with the exact encoded size, at every limit around it', () => {
+    const values: unknown[] = [
+      { $scope: { path: '/ws/chat/lobby', headers: [['host', 'example.com'], ['cookie', 'a=1; b=2']], client: ['127.0.0.1', 5000] }, n: 3 },
+      { text: 'é'.repeat(100), emoji: '😀'.repeat(20), bytes: new Uint8Array(300), list: [1, 2.5, -7, null, true, undefined] },
+      { when: new Date(0), big: 10n },
+      'x'.repeat(5000),
+    ];
+    for (const value of values) {
+      const exact = encodedSize(value);
+      for (const limit of [0, exact - 1, exact, exact + 1, exact * 3 + 100]) expect(encodesWithin(value, limit)).toBe(exact <= limit);
+    }
   });
 });
