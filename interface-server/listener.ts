@@ -31,6 +31,8 @@ export interface ListenerOptions {
 /** The HTTP/2 connection preface (RFC 9113 §3.4): how a prior-knowledge h2c client opens. */
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
+const EMPTY = Buffer.alloc(0);
+
 /**
  * One port for HTTP/1.1, HTTP/2 and WebSocket upgrades.
  *
@@ -127,19 +129,28 @@ export class Listener {
 
   private track(socket: Socket): void {
     this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
+    socket.on('close', this.untrack); // one listener shared by every socket: 'close' comes once
   }
+
+  private readonly untrack = ((sockets: Set<Socket>) =>
+    function (this: Socket): void {
+      sockets.delete(this);
+    })(this.sockets);
 
   /** Reads just enough to tell the HTTP/2 preface from HTTP/1.x, then hands the socket on. */
   private sniff(socket: Socket): void {
     this.track(socket);
-    let seen: Buffer = Buffer.alloc(0);
+    let seen: Buffer = EMPTY;
     const decide = (server: http.Server | http2.Http2Server): void => {
+      // Every listener of the sniff goes, or its closures would keep the first bytes (a whole
+      // upgrade request) alive for the life of the connection.
       socket.off('data', onData);
       socket.off('error', onEarlyError);
       socket.setTimeout(0);
+      socket.off('timeout', onSilent);
       socket.pause();
       socket.unshift(seen);
+      seen = EMPTY;
       server.emit('connection', socket);
       // The HTTP/1.1 parser listens for 'data'; an HTTP/2 session drains the unshifted bytes
       // with read() as it starts, and a resume here would spill them to no listener.
@@ -152,8 +163,9 @@ export class Listener {
       else if (n === H2_PREFACE.length) decide(this.h2);
     };
     const onEarlyError = (): void => void socket.destroy();
+    const onSilent = (): void => void socket.destroy(); // said nothing in time
     socket.on('data', onData);
     socket.on('error', onEarlyError);
-    socket.setTimeout(this.options.headersTimeoutMs, () => void socket.destroy()); // said nothing in time
+    socket.setTimeout(this.options.headersTimeoutMs, onSilent);
   }
 }

@@ -10,6 +10,9 @@ import type { PathMatcher } from './paths.js';
 import { WebSocketSession } from './session.js';
 import { handshakeProblem, type Upgrader } from './upgrader.js';
 
+/** No subprotocols offered: one shared empty list, not one per connection. */
+const NONE: string[] = [];
+
 export interface UpgradeContext {
   ctx: ServerContext;
   upgrader: Upgrader;
@@ -21,9 +24,14 @@ export interface UpgradeContext {
   onEnded(session: WebSocketSession): void;
 }
 
+/** A socket's error ends it; one function for every socket, not a closure each. */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
 /** An HTTP/1.1 `Upgrade: websocket` request. */
 export function handleUpgrade(up: UpgradeContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
-  socket.on('error', () => socket.destroy());
+  socket.on('error', destroyOnError);
   const problem = handshakeProblem(req);
   if (problem !== undefined) return void denyUpgrade(socket, 400, problem);
   return startSession(up, req, new UpgradeHandshake(up.upgrader, req, socket, head));
@@ -55,10 +63,8 @@ function startSession(up: UpgradeContext, req: IncomingMessage | Http2ServerRequ
     throw error;
   }
   if (!up.paths.matches(scope.path)) return void handshake.deny(404, 'no WebSocket endpoint at this path');
-  const subprotocols = (headerValue(headers, 'sec-websocket-protocol') ?? '')
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean);
+  const offered = headerValue(headers, 'sec-websocket-protocol');
+  const subprotocols = offered === undefined ? NONE : offered.split(',').map((p) => p.trim()).filter(Boolean);
   const session = new WebSocketSession(ctx, handshake, scope, subprotocols, ctx.channelFor(scope.path, 'websocket'), up.onEnded);
   up.sessions.add(session);
   ctx.inFlight.begin();

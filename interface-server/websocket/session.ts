@@ -48,6 +48,24 @@ type SessionState =
 
 const CLOSED: SessionState = { phase: 'closed' };
 
+/** The session of a `ws` socket, for the listeners every connection shares. */
+const SESSION = Symbol('switchyard.session');
+type SessionSocket = WebSocket & { [SESSION]: WebSocketSession };
+
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  (this as SessionSocket)[SESSION].onFrame(data, isBinary);
+}
+
+function onPong(this: WebSocket): void {
+  (this as SessionSocket)[SESSION].ponged();
+}
+
+function onClose(this: WebSocket, code: number, reason: Buffer): void {
+  (this as SessionSocket)[SESSION].onClientClose(code, reason.toString());
+}
+
+function ignore(): void {}
+
 /** How the server accepts a handshake it takes at once: as a consumer without `connect` would. */
 const AT_ONCE: WebsocketAccept = { type: 'websocket.accept', subprotocol: null, headers: [] };
 
@@ -71,7 +89,8 @@ export class WebSocketSession implements Recipient, Expiring {
   private groupEvents: WeakSet<WireMessage> | undefined;
   private carried: Record<string, unknown> | undefined;
   private deadline = 0;
-  private readonly began = performance.now();
+  /** Whole milliseconds: a small integer, not a boxed double per connection. */
+  private readonly began = Math.round(performance.now());
   private framesIn = 0;
   private framesOut = 0;
   private closeCode: number | undefined;
@@ -244,20 +263,18 @@ export class WebSocketSession implements Recipient, Expiring {
         this.done(message.state);
         return;
       case 'group.add':
-        this.ctx.layer.groupAdd(message.group, message.channel).catch(this.onLayerFailure);
+        this.ctx.layer.groupAdd(message.group, message.channel).catch((error: unknown) => this.fail(error));
         return;
       case 'group.discard':
-        this.ctx.layer.groupDiscard(message.group, message.channel).catch(this.onLayerFailure);
+        this.ctx.layer.groupDiscard(message.group, message.channel).catch((error: unknown) => this.fail(error));
         return;
       case 'group.send':
-        this.ctx.layer.groupSend(message.group, message.message).catch(this.onLayerFailure);
+        this.ctx.layer.groupSend(message.group, message.message).catch((error: unknown) => this.fail(error));
         return;
       default:
         throw new ProtocolViolation('a websocket.* or group.* message', message.type);
     }
   }
-
-  private readonly onLayerFailure = (error: unknown): void => this.fail(error);
 
   private done(state: Record<string, unknown> | undefined): void {
     if (!this.events.done()) throw new ProtocolViolation('"websocket.done" only for an event in progress', 'websocket.done');
@@ -287,16 +304,23 @@ export class WebSocketSession implements Recipient, Expiring {
     this.unwatch();
     this.state.ws = ws;
     this.wasOpened = true;
-    ws.on('message', (data: RawData, isBinary: boolean) => this.onFrame(data, isBinary));
-    ws.on('pong', () => {
-      if (this.state.phase === 'open') this.state.answeredPing = true;
-    });
-    ws.on('error', () => {}); // the 'close' that follows says how it ended
-    ws.once('close', (code: number, reason: Buffer) => this.onClientClose(code, reason.toString()));
+    // Listeners shared by every connection, finding theirs through the socket: an idle
+    // connection holds no closures of its own.
+    (ws as SessionSocket)[SESSION] = this;
+    ws.on('message', onMessage);
+    ws.on('pong', onPong);
+    ws.on('error', ignore); // the 'close' that follows says how it ended
+    ws.on('close', onClose);
     this.ctx.logger.debug({ path: this.path, http_version: this.httpVersion, reply_channel: this.reply }, 'websocket open');
   }
 
-  private onFrame(data: RawData, isBinary: boolean): void {
+  /** @internal for the shared listeners: the keep-alive ping got its pong. */
+  ponged(): void {
+    if (this.state.phase === 'open') this.state.answeredPing = true;
+  }
+
+  /** @internal for the shared listeners */
+  onFrame(data: RawData, isBinary: boolean): void {
     this.framesIn++;
     const payload = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     this.enqueue(isBinary ? { type: 'websocket.receive', bytes: payload } : { type: 'websocket.receive', text: payload.toString('utf8') });
@@ -308,7 +332,8 @@ export class WebSocketSession implements Recipient, Expiring {
     }
   }
 
-  private onClientClose(code: number, reason: string): void {
+  /** @internal for the shared listeners */
+  onClientClose(code: number, reason: string): void {
     const state = this.state;
     if (state.phase === 'closed' || this.events.ended) return;
     this.closeCode = code;
@@ -360,7 +385,10 @@ export class WebSocketSession implements Recipient, Expiring {
     const timeout = event.type === 'websocket.connect' ? limits.websocketHandshakeTimeoutMs : limits.websocketEventTimeoutMs;
     deadlines.cancel(this, this.deadline);
     this.deadline = deadlines.set(this, timeout);
-    this.ctx.layer.send(this.target, event).then(this.countSent, this.onSendFailed);
+    this.ctx.layer.send(this.target, event).then(
+      () => this.ctx.metrics?.sent(this.target),
+      (error: unknown) => this.sendFailed(error),
+    );
     const state = this.state;
     if (state.phase === 'open' && state.paused && this.events.shouldResume) {
       state.paused = false;
@@ -368,14 +396,12 @@ export class WebSocketSession implements Recipient, Expiring {
     }
   }
 
-  private readonly countSent = (): void => this.ctx.metrics?.sent(this.target);
-
   /**
    * A group's event that finds the channel full is dropped (at most once, like the group send
    * itself); the member's own frames are not, and fail the connection (1013). A send fails
    * before its event can be done, so the event in progress is the one that failed.
    */
-  private readonly onSendFailed = (error: unknown): void => {
+  private sendFailed(error: unknown): void {
     const event = this.events.inProgress;
     if (error instanceof ChannelFull && event !== undefined && this.groupEvents?.has(event)) {
       this.ctx.logger.warn({ channel: this.target, type: event.type }, `dropped a "${event.type}" group event: ${error.message}`);
@@ -386,7 +412,7 @@ export class WebSocketSession implements Recipient, Expiring {
     } else {
       this.fail(error);
     }
-  };
+  }
 
   /**
    * A failure ends the connection the way the table says: an HTTP status during the handshake,
