@@ -6,11 +6,19 @@ import { SettingError } from './config/load.js';
 /**
  * JSON lines for log pipelines, or (`pretty`, the default of `dev`) one readable line per
  * entry, written synchronously by pino-pretty in this process.
+ *
+ * JSON lines are gathered and written to stdout at least every LOG_FLUSH_MS, or once
+ * LOG_BATCH_BYTES have piled up: a loaded server logs a line per request, and one write each
+ * (a thread-pool hop and a wake-up of the reader) cost more than the request itself. pino
+ * flushes what is left when the process exits.
  */
 export function logger(level: string, name: string, format: string = 'json'): Logger {
   if (format === 'pretty') return pino({ name, level }, pretty({ colorize: process.stdout.isTTY, sync: true, singleLine: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' }));
-  return pino({ name, level });
+  return pino({ name, level }, pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS }));
 }
+
+const LOG_BATCH_BYTES = 4096;
+const LOG_FLUSH_MS = 100;
 
 /** The TLS files a server was given (the settings check that there are both or neither). */
 export function tlsFiles(cert: string | undefined, key: string | undefined): { cert: Buffer; key: Buffer } | undefined {

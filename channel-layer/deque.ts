@@ -21,6 +21,15 @@ export class Deque<T> {
     return this.items[this.head];
   }
 
+  /** The item `i` places from the front (0 is the front), or undefined. */
+  at(i: number): T | undefined {
+    return i < 0 || i >= this.length ? undefined : this.items[this.head + i];
+  }
+
+  peekLast(): T | undefined {
+    return this.length === 0 ? undefined : this.items[this.items.length - 1];
+  }
+
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;
     const item = this.items[this.head];

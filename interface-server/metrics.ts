@@ -2,6 +2,26 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 const SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+/**
+ * A count kept as a plain number on the hot path and added to its prom-client child when the
+ * registry is scraped (prom-client hashes and checks the labels on every inc(), even a bound
+ * child's).
+ */
+class Tally {
+  private pending = 0;
+  constructor(private readonly child: Counter.Internal) {}
+
+  add(by: number): void {
+    this.pending += by;
+  }
+
+  flush(): void {
+    if (this.pending === 0) return;
+    this.child.inc(this.pending);
+    this.pending = 0;
+  }
+}
+
 /** The interface server's metrics, registered on the registry the admin port serves. */
 export class ServerMetrics {
   readonly requests: Counter<'protocol' | 'status'>;
@@ -9,13 +29,17 @@ export class ServerMetrics {
   readonly workerWait: Histogram<'protocol'>;
   readonly channelFull: Counter<'channel'>;
   private readonly messages: Counter<'channel' | 'direction'>;
-  private readonly byChannel = new Map<string, { in: Counter.Internal; out: Counter.Internal }>();
+  private readonly byChannel = new Map<string, { in: Tally; out: Tally }>();
   /** Children bound once per label set: a label lookup hashes its labels on every call. */
-  private readonly byProtocol: Record<'http1' | 'h2', { byStatus: Map<number | string, Counter.Internal>; duration: Histogram.Internal<'protocol'>; workerWait: Histogram.Internal<'protocol'> }>;
+  private readonly byProtocol: Record<'http1' | 'h2', { byStatus: Map<number | string, Tally>; duration: Histogram.Internal<'protocol'>; workerWait: Histogram.Internal<'protocol'> }>;
+  private readonly tallies: Tally[] = [];
 
   constructor(registry: Registry, openWebSockets: () => number) {
     const registers = [registry];
-    this.requests = new Counter({ name: 'switchyard_http_requests_total', help: 'HTTP requests answered, by protocol and status', labelNames: ['protocol', 'status'], registers });
+    const flush = (): void => {
+      for (const tally of this.tallies) tally.flush();
+    };
+    this.requests = new Counter({ name: 'switchyard_http_requests_total', help: 'HTTP requests answered, by protocol and status', labelNames: ['protocol', 'status'], registers, collect: flush });
     this.duration = new Histogram({ name: 'switchyard_http_request_duration_seconds', help: 'Time from request to the end of its response', labelNames: ['protocol'], buckets: SECONDS, registers });
     this.workerWait = new Histogram({ name: 'switchyard_http_worker_wait_seconds', help: 'Time from sending a request to the workers to the start of their response', labelNames: ['protocol'], buckets: SECONDS, registers });
     this.channelFull = new Counter({ name: 'switchyard_channel_full_total', help: 'Requests and WebSocket events refused because their channel was full', labelNames: ['channel'], registers });
@@ -24,9 +48,10 @@ export class ServerMetrics {
       help: 'Messages sent to the workers (out) and received back (in), by the channel the request or connection is routed to',
       labelNames: ['channel', 'direction'],
       registers,
+      collect: flush,
     });
     const bind = (protocol: 'http1' | 'h2') => ({
-      byStatus: new Map<number | string, Counter.Internal>(),
+      byStatus: new Map<number | string, Tally>(),
       duration: this.duration.labels({ protocol }),
       workerWait: this.workerWait.labels({ protocol }),
     });
@@ -44,9 +69,9 @@ export class ServerMetrics {
   /** One HTTP response closed: finished with `status`, or aborted before its end. */
   answered(protocol: 'http1' | 'h2', status: number | 'aborted', seconds: number): void {
     const bound = this.byProtocol[protocol];
-    let counter = bound.byStatus.get(status);
-    if (counter === undefined) bound.byStatus.set(status, (counter = this.requests.labels({ protocol, status: String(status) })));
-    counter.inc();
+    let tally = bound.byStatus.get(status);
+    if (tally === undefined) bound.byStatus.set(status, (tally = this.tally(this.requests.labels({ protocol, status: String(status) }))));
+    tally.add(1);
     bound.duration.observe(seconds);
   }
 
@@ -57,21 +82,27 @@ export class ServerMetrics {
 
   /** Messages sent for work routed to `channel`: requests, events, body chunks, credit, disconnects. */
   sent(channel: string, count = 1): void {
-    this.counters(channel).out.inc(count);
+    this.counters(channel).out.add(count);
   }
 
   /** Messages received back for work routed to `channel` (replies, and group messages for its connections). */
   received(channel: string, count: number): void {
-    this.counters(channel).in.inc(count);
+    this.counters(channel).in.add(count);
   }
 
-  // Label lookups cost a hash per call; the channels are few (those of `routes`), so keep their children.
-  private counters(channel: string): { in: Counter.Internal; out: Counter.Internal } {
+  // The channels are few (those of `routes`): a tally each, made on first use.
+  private counters(channel: string): { in: Tally; out: Tally } {
     let counters = this.byChannel.get(channel);
     if (counters === undefined) {
-      counters = { in: this.messages.labels({ channel, direction: 'in' }), out: this.messages.labels({ channel, direction: 'out' }) };
+      counters = { in: this.tally(this.messages.labels({ channel, direction: 'in' })), out: this.tally(this.messages.labels({ channel, direction: 'out' })) };
       this.byChannel.set(channel, counters);
     }
     return counters;
+  }
+
+  private tally(child: Counter.Internal): Tally {
+    const tally = new Tally(child);
+    this.tallies.push(tally);
+    return tally;
   }
 }

@@ -39,4 +39,15 @@ describe('DeadlineWheel', () => {
     await expect.poll(() => expired, { timeout: 5_000 }).toEqual(['ok']);
     expect(errors).toHaveLength(1);
   });
+
+  it('cancels a deadline in an older bucket of its lane, and keeps later ones', async () => {
+    const wheel = new DeadlineWheel(10);
+    const expired: string[] = [];
+    const first = { expire: () => expired.push('first') };
+    const handle = wheel.set(first, 40);
+    await sleep(30);
+    wheel.set({ expire: () => expired.push('second') }, 40);
+    wheel.cancel(first, handle);
+    await expect.poll(() => expired, { timeout: 5_000 }).toEqual(['second']);
+  });
 });

@@ -50,12 +50,15 @@ interface Job extends WireMessage {
 /** Records the start of a run, runs `work`, records its end. */
 async function recorded(channel: string, message: Job, work: (run: number) => Promise<void> | void): Promise<void> {
   const id = `${channel}|${message.marker}`;
-  const run = await redis().hincrby(`${rec}:exec:${channel}`, message.marker, 1);
-  await redis()
+  // One transaction: a worker killed at any point has recorded the run both as an execution
+  // and as started by it, or neither (the crash test tells lost runs from wrong reruns by it).
+  const results = await redis()
     .multi()
+    .hincrby(`${rec}:exec:${channel}`, message.marker, 1)
     .rpush(`${rec}:times:${channel}:${message.marker}`, Date.now())
     .sadd(`${rec}:started:${process.pid}`, id)
     .exec();
+  const run = results![0]![1] as number;
   try {
     await work(run);
     await redis().hset(`${rec}:done:${channel}`, message.marker, Date.now());
