@@ -139,7 +139,7 @@ export class InterfaceServer {
     const started = performance.now();
     const { inFlight, metrics } = this.ctx;
     inFlight.begin();
-    res.once('close', () => {
+    res.on('close', () => {
       inFlight.end();
       const status = res.writableFinished ? res.statusCode : 'aborted';
       const ms = performance.now() - started;

@@ -71,7 +71,9 @@ async function sendResponse(io: ExchangeIO, response: HttpResponse, method: stri
     if (!bodyless && !response.headers.some(([name]) => name === 'content-length' || name === 'transfer-encoding')) {
       start.headers = [...response.headers, ['content-length', String(bytes.length)]];
     }
-    await Promise.all([io.send(start), io.send({ type: 'http.response.body', body: bytes, more_body: false })]);
+    // Both go in one batch to one list: if the start fails, so does the body, which is awaited.
+    io.send(start).catch(() => {});
+    await io.send({ type: 'http.response.body', body: bytes, more_body: false });
     return;
   }
   await io.send(start);

@@ -79,7 +79,7 @@ export class HttpExchange implements Recipient, Expiring {
   /** Sends the request to the workers; from here on, replies, the client and the clock drive it. */
   start(): void {
     const { layer, options } = this.ctx;
-    this.res.once('close', this.onClose);
+    this.res.on('close', this.onClose); // 'close' comes once; `once` would wrap it per request
     try {
       this.reply = layer.openChannel(this, 'http');
     } catch (error) {
