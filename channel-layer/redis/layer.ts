@@ -1,37 +1,22 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
 import { decodeEnvelope, encodeEnvelope, encodeGroupParts, WireFormatError } from '../../schemas/index.js';
 import type { ChannelLayer, Delivery, ReceiveOptions, Recipient, WireMessage } from '../contract.js';
 import { InvalidName, LayerClosed, LayerUnavailable } from '../errors.js';
 import { LinkedAbort, unlimited } from '../linked-abort.js';
 import { LocalChannels } from '../local-channels.js';
 import { assertChannelName, assertGroupName, inboxOf } from '../names.js';
-import { CapacityTable, layerOptions, parseLayerOptions, type LayerOptionsInput } from '../options.js';
+import { CapacityTable, parseLayerOptions } from '../options.js';
 import { assertMessage, normalizeMax, randomId } from '../validate.js';
 import { BatchedSender } from './batched-sender.js';
 import { PopPool } from './pop-pool.js';
 import type { BlockingPop, Popped } from './blocking-pop.js';
 import { openConnection, toLayerError } from './connection.js';
 import { RedisKeys } from './keys.js';
+import { redisLayerOptions, type RedisLayerOptions, type RedisLayerOptionsInput } from './options.js';
 import { defineScripts, type ScriptedRedis } from './scripts.js';
 
-export const redisLayerOptions = layerOptions.extend({
-  url: z.string().default('redis://127.0.0.1:6379').describe('Redis to use'),
-  prefix: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{1,60}$/, 'letters, digits, "-", "_", "." only')
-    .default('switchyard')
-    .describe('namespace of every key, so apps and tests can share one Redis'),
-  inboxBatch: z.number().int().positive().default(1000).describe('most envelopes the inbox reader takes from Redis per round trip (Redis layer only)'),
-  onWarning: z
-    .custom<(message: string, error?: unknown) => void>((v) => typeof v === 'function')
-    .optional()
-    .describe('called with a line when an unreadable message is dropped'),
-});
-
-export type RedisLayerOptions = z.infer<typeof redisLayerOptions>;
-export type RedisLayerOptionsInput = LayerOptionsInput & z.input<typeof redisLayerOptions>;
+export { redisLayerOptions, type RedisLayerOptions, type RedisLayerOptionsInput } from './options.js';
 
 /** Counters of messages the layer dropped, for metrics. */
 export interface LayerStats {

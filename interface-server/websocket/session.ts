@@ -5,66 +5,11 @@ import type { ServerContext } from '../context.js';
 import { logFailure, outcomeOf, ProtocolViolation, WorkerTimeout } from '../failures.js';
 import type { RequestScope } from '../http/scope.js';
 import { EventSequence } from './event-sequence.js';
+import { parseBroadcast, PROTOCOL_TYPE } from './group-messages.js';
+import { CLOSED, type SessionState } from './session-state.js';
+import { listenTo, type SocketEvents } from './socket-listeners.js';
 import type { Handshake } from './handshake.js';
 
-/**
- * A group's message reaches every local member as the same object: it is checked once, not
- * once per member.
- */
-const broadcasts = new WeakMap<WireMessage, ReturnType<typeof parseWorkerToServer> | Error>();
-
-function parseBroadcast(raw: WireMessage): ReturnType<typeof parseWorkerToServer> | Error {
-  let parsed = broadcasts.get(raw);
-  if (parsed === undefined) {
-    try {
-      parsed = parseWorkerToServer(raw);
-    } catch (error) {
-      parsed = error as Error;
-    }
-    broadcasts.set(raw, parsed);
-  }
-  return parsed;
-}
-
-/** Message types the server itself understands; any other type reaching a connection is an app event. */
-const PROTOCOL_TYPE = /^(http|websocket|group|lifespan)\./;
-
-/**
- * Where a session is, with what each state owns:
- * - `connecting`: the connect event is with the workers; the handshake (holding the upgrade
- *   request) waits for their answer. `socketGone`: the client left meanwhile.
- * - `open`: accepted; `ws` is the WebSocket once the handshake has completed. `paused`: its
- *   socket is not read while its events pile up; `answeredPing`: the keep-alive sweep's last
- *   ping got its pong.
- * - `closing`: the client or a worker closed (or is closing) the WebSocket; the disconnect
- *   event is yet to be done. `ws` is absent when the handshake never completed.
- * - `closed`: nothing left; the reply channel is released.
- */
-type SessionState =
-  | { phase: 'connecting'; handshake: Handshake; socketGone: boolean }
-  | { phase: 'open'; ws: WebSocket | undefined; paused: boolean; answeredPing: boolean }
-  | { phase: 'closing'; ws: WebSocket | undefined }
-  | { phase: 'closed' };
-
-const CLOSED: SessionState = { phase: 'closed' };
-
-/** The session of a `ws` socket, for the listeners every connection shares. */
-const SESSION = Symbol('switchyard.session');
-type SessionSocket = WebSocket & { [SESSION]: WebSocketSession };
-
-function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-  (this as SessionSocket)[SESSION].onFrame(data, isBinary);
-}
-
-function onPong(this: WebSocket): void {
-  (this as SessionSocket)[SESSION].ponged();
-}
-
-function onClose(this: WebSocket, code: number, reason: Buffer): void {
-  (this as SessionSocket)[SESSION].onClientClose(code, reason.toString());
-}
-
-function ignore(): void {}
 
 /** How the server accepts a handshake it takes at once: as a consumer without `connect` would. */
 const AT_ONCE: WebsocketAccept = { type: 'websocket.accept', subprotocol: null, headers: [] };
@@ -81,7 +26,7 @@ const AT_ONCE: WebsocketAccept = { type: 'websocket.accept', subprotocol: null, 
  * on the process's wheel: an idle connection holds this object, its `ws` and an entry in the
  * layer's map, and waits on nothing.
  */
-export class WebSocketSession implements Recipient, Expiring {
+export class WebSocketSession implements Recipient, Expiring, SocketEvents {
   private state: SessionState;
   private reply = '';
   private readonly events: EventSequence;
@@ -306,20 +251,15 @@ export class WebSocketSession implements Recipient, Expiring {
     this.wasOpened = true;
     // Listeners shared by every connection, finding theirs through the socket: an idle
     // connection holds no closures of its own.
-    (ws as SessionSocket)[SESSION] = this;
-    ws.on('message', onMessage);
-    ws.on('pong', onPong);
-    ws.on('error', ignore); // the 'close' that follows says how it ended
-    ws.on('close', onClose);
+    listenTo(ws, this);
     this.ctx.logger.debug({ path: this.path, http_version: this.httpVersion, reply_channel: this.reply }, 'websocket open');
   }
 
-  /** @internal for the shared listeners: the keep-alive ping got its pong. */
+  /** The keep-alive ping got its pong. */
   ponged(): void {
     if (this.state.phase === 'open') this.state.answeredPing = true;
   }
 
-  /** @internal for the shared listeners */
   onFrame(data: RawData, isBinary: boolean): void {
     this.framesIn++;
     const payload = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
@@ -332,7 +272,6 @@ export class WebSocketSession implements Recipient, Expiring {
     }
   }
 
-  /** @internal for the shared listeners */
   onClientClose(code: number, reason: string): void {
     const state = this.state;
     if (state.phase === 'closed' || this.events.ended) return;

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { layerOptions, type LayerOptionsInput } from '../options.js';
+
+/** The Redis layer's options: the layer's own, and where Redis is. */
+export const redisLayerOptions = layerOptions.extend({
+  url: z.string().default('redis://127.0.0.1:6379').describe('Redis to use'),
+  prefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,60}$/, 'letters, digits, "-", "_", "." only')
+    .default('switchyard')
+    .describe('namespace of every key, so apps and tests can share one Redis'),
+  inboxBatch: z.number().int().positive().default(1000).describe('most envelopes the inbox reader takes from Redis per round trip (Redis layer only)'),
+  onWarning: z
+    .custom<(message: string, error?: unknown) => void>((v) => typeof v === 'function')
+    .optional()
+    .describe('called with a line when an unreadable message is dropped'),
+});
+
+export type RedisLayerOptions = z.infer<typeof redisLayerOptions>;
+export type RedisLayerOptionsInput = LayerOptionsInput & z.input<typeof redisLayerOptions>;
