@@ -25,6 +25,16 @@ export function assertGroupName(name: unknown): asserts name is string {
   }
 }
 
+/**
+ * The `n`th process-specific channel of an inbox: `<inbox><hint>.<n in base 36>`. The inbox is
+ * unique to its layer instance, so a counter tells its channels apart.
+ */
+export function processChannel(inbox: string, hint: string | undefined, n: number): string {
+  const channel = `${inbox}${hint ? `${hint}.` : ''}${n.toString(36)}`;
+  assertChannelName(channel);
+  return channel;
+}
+
 /** `"server.ab12!c7"` → `"server.ab12!"`; undefined for an ordinary channel. */
 export function inboxOf(channel: string): string | undefined {
   const bang = channel.indexOf('!');

@@ -1,7 +1,7 @@
 import { wireCopy } from '../../schemas/index.js';
 import type { ChannelLayer, Delivery, ReceiveOptions, Recipient, WireMessage } from '../contract.js';
 import { ChannelFull, InvalidName, LayerClosed } from '../errors.js';
-import { assertChannelName, assertGroupName, inboxOf } from '../names.js';
+import { assertChannelName, assertGroupName, inboxOf, processChannel } from '../names.js';
 import { LinkedAbort, unlimited } from '../linked-abort.js';
 import { CapacityTable, layerOptions, parseLayerOptions, type LayerOptions, type LayerOptionsInput } from '../options.js';
 import { assertMessage, normalizeMax, randomId } from '../validate.js';
@@ -74,9 +74,7 @@ export class MemoryLayer implements ChannelLayer {
 
   async newChannel(hint?: string): Promise<string> {
     this.assertOpen();
-    // The inbox is unique to this layer instance, so a counter tells its channels apart.
-    const channel = `${this.inbox}${hint ? `${hint}.` : ''}${(this.nextChannel++).toString(36)}`;
-    assertChannelName(channel);
+    const channel = processChannel(this.inbox, hint, this.nextChannel++);
     this.store.held.add(channel);
     this.beat();
     return channel;
@@ -84,7 +82,7 @@ export class MemoryLayer implements ChannelLayer {
 
   openChannel(recipient: Recipient, hint?: string): string {
     this.assertOpen();
-    const channel = `${this.inbox}${hint ? `${hint}.` : ''}${(this.nextChannel++).toString(36)}`;
+    const channel = processChannel(this.inbox, hint, this.nextChannel++);
     this.store.held.add(channel);
     this.store.recipients.set(channel, recipient);
     if (this.heartbeat === undefined) this.beat();

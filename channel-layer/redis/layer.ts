@@ -5,7 +5,7 @@ import type { ChannelLayer, Delivery, ReceiveOptions, Recipient, WireMessage } f
 import { InvalidName, LayerClosed, LayerUnavailable } from '../errors.js';
 import { LinkedAbort, unlimited } from '../linked-abort.js';
 import { LocalChannels } from '../local-channels.js';
-import { assertChannelName, assertGroupName, inboxOf } from '../names.js';
+import { assertChannelName, assertGroupName, inboxOf, processChannel } from '../names.js';
 import { CapacityTable, parseLayerOptions } from '../options.js';
 import { assertMessage, normalizeMax, randomId } from '../validate.js';
 import { BatchedSender } from './batched-sender.js';
@@ -123,9 +123,7 @@ export class RedisLayer implements ChannelLayer {
 
   async newChannel(hint?: string): Promise<string> {
     this.assertOpen();
-    // The inbox is unique to this layer instance, so a counter tells its channels apart.
-    const channel = `${this.inbox}${hint ? `${hint}.` : ''}${(this.nextChannel++).toString(36)}`;
-    assertChannelName(channel);
+    const channel = processChannel(this.inbox, hint, this.nextChannel++);
     this.held.add(channel);
     this.startInbox();
     return channel;
@@ -133,7 +131,7 @@ export class RedisLayer implements ChannelLayer {
 
   openChannel(recipient: Recipient, hint?: string): string {
     this.assertOpen();
-    const channel = `${this.inbox}${hint ? `${hint}.` : ''}${(this.nextChannel++).toString(36)}`;
+    const channel = processChannel(this.inbox, hint, this.nextChannel++);
     this.held.add(channel);
     this.recipients.set(channel, recipient);
     this.startInbox();
