@@ -7,18 +7,42 @@ import { SettingError } from './config/load.js';
  * JSON lines for log pipelines, or (`pretty`, the default of `dev`) one readable line per
  * entry, written synchronously by pino-pretty in this process.
  *
- * JSON lines are gathered and written to stdout at least every LOG_FLUSH_MS, or once
- * LOG_BATCH_BYTES have piled up: a loaded server logs a line per request, and one write each
- * (a thread-pool hop and a wake-up of the reader) cost more than the request itself. pino
- * flushes what is left when the process exits.
+ * The access lines (one per request, one per WebSocket session) are gathered and written to
+ * stdout at least every LOG_FLUSH_MS, or once LOG_BATCH_BYTES have piled up: a loaded server
+ * logs a line per request, and one write each (a thread-pool hop and a wake-up of the reader)
+ * cost more than the request itself. Every other line (started, stopped, warnings, errors) is
+ * rare and someone may be waiting for it (an orchestrator, an operator, a test): it goes out at
+ * once, with whatever access lines were waiting before it. pino flushes what is left at exit.
  */
 export function logger(level: string, name: string, format: string = 'json'): Logger {
   if (format === 'pretty') return pino({ name, level }, pretty({ colorize: process.stdout.isTTY, sync: true, singleLine: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' }));
-  return pino({ name, level }, pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS }));
+  const destination = pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS });
+  return pino(
+    {
+      name,
+      level,
+      hooks: {
+        logMethod(args, write, lineLevel) {
+          write.apply(this, args);
+          if (!isAccessLine(args, lineLevel)) destination.flush();
+        },
+      },
+    },
+    destination,
+  );
 }
 
 const LOG_BATCH_BYTES = 4096;
 const LOG_FLUSH_MS = 100;
+const INFO = 30;
+/** The messages of the interface server's access lines (interface-server/server.ts, websocket/session.ts). */
+const ACCESS_MESSAGES = new Set(['request', 'websocket session']);
+
+function isAccessLine(args: unknown[], level: number): boolean {
+  if (level !== INFO) return false;
+  const message = typeof args[0] === 'string' ? args[0] : args[1];
+  return typeof message === 'string' && ACCESS_MESSAGES.has(message);
+}
 
 /** The TLS files a server was given (the settings check that there are both or neither). */
 export function tlsFiles(cert: string | undefined, key: string | undefined): { cert: Buffer; key: Buffer } | undefined {
