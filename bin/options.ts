@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { redactUrl } from '../channel-layer/index.js';
 import { SettingError } from './config/load.js';
 
 /**
@@ -90,7 +91,7 @@ export async function waitForRedis(layer: { waitUntilReady(ms: number): Promise<
       await layer.waitUntilReady(attempt === 0 ? 3_000 : 10_000);
       return;
     } catch {
-      log.warn({ redis: url }, 'waiting for Redis');
+      log.warn({ redis: redactUrl(url) }, 'waiting for Redis');
     }
   }
 }

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { MemoryLayer, RedisLayer } from '../../channel-layer/index.js';
+import { MemoryLayer, RedisLayer, redactUrl } from '../../channel-layer/index.js';
 import { Worker, type WorkerOptionsInput } from '../../consumers/index.js';
 import { InterfaceServer, type ServerOptionsInput } from '../../interface-server/index.js';
 import { startAdmin } from '../admin.js';
@@ -128,7 +128,7 @@ export function serveCommand(): Command {
     await onRedis(settings, 'server', log, async (layer, metrics) => {
       const server = new InterfaceServer(layer, { ...serverOptionsFrom(resolved, manifest), metrics, logger: log.child({ role: 'server' }) });
       // Listen even while Redis is away (requests get 503 until it is back), but give it a moment first.
-      await layer.waitUntilReady(3_000).catch(() => log.warn({ redis: settings.redis.url }, 'Redis not reachable yet: answering 503 until it is'));
+      await layer.waitUntilReady(3_000).catch(() => log.warn({ redis: redactUrl(settings.redis.url) }, 'Redis not reachable yet: answering 503 until it is'));
       await server.listen();
       return () => server.close();
     });

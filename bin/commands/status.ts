@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { inspectLayer } from '../../channel-layer/index.js';
+import { inspectLayer, redactUrl } from '../../channel-layer/index.js';
 import { DurableAdmin, type DurableCounts } from '../../consumers/index.js';
 import { addSettingFlags, resolveSettings } from '../config/load.js';
 
@@ -12,7 +12,7 @@ export function statusCommand(): Command {
     const { settings } = resolveSettings(status, 'status');
     const { url, prefix } = settings.redis;
     const layer = await inspectLayer(url, prefix).catch((error: Error) => {
-      throw new Error(`cannot read ${url}: ${error.message}`);
+      throw new Error(`cannot read ${redactUrl(url)}: ${error.message}`);
     });
     const admin = new DurableAdmin({ url, prefix });
     const durable: { channel: string; counts: DurableCounts }[] = [];

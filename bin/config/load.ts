@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { z } from 'zod';
+import { redactUrl } from '../../channel-layer/index.js';
 import { CONFIG_FLAG, SETTING_FLAGS, type CommandName, type SettingFlag } from './flags.js';
 import { allowedValues, nodeAt } from './json-schema.js';
 import { settingsSchema, type Settings } from './schema.js';
@@ -125,7 +126,7 @@ function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>, or
   const expected = node === undefined ? undefined : allowedValues(node);
   const ownWords = issue.code === 'custom' || issue.code === 'invalid_format' || (issue.code === 'too_small' && node?.type === 'array');
   const allowed = ownWords || expected === undefined ? issue.message : `expected ${expected}`;
-  const given = value === undefined ? '' : ` = ${JSON.stringify(value)}`;
+  const given = value === undefined ? '' : ` = ${JSON.stringify(typeof value === 'string' ? redactUrl(value) : value)}`; // a mistyped Redis URL keeps its password to itself
   return `invalid setting ${path}${given}${origin === undefined ? '' : ` (${origin})`}: ${allowed}`;
 }
 

@@ -10,6 +10,7 @@ import { CapacityTable, parseLayerOptions } from '../options.js';
 import { assertMessage, normalizeMax, randomId } from '../validate.js';
 import { BatchedSender } from './batched-sender.js';
 import { PopPool } from './pop-pool.js';
+import { redactUrl } from './redact.js';
 import type { BlockingPop, Popped } from './blocking-pop.js';
 import { openConnection, toLayerError } from './connection.js';
 import { RedisKeys } from './keys.js';
@@ -74,7 +75,7 @@ export class RedisLayer implements ChannelLayer {
       await once(this.redis, 'ready', { signal: link.signal });
     } catch {
       this.assertOpen();
-      throw new LayerUnavailable(`no connection to ${this.options.url} within ${timeoutMs} ms`);
+      throw new LayerUnavailable(`no connection to ${redactUrl(this.options.url)} within ${timeoutMs} ms`);
     } finally {
       link.dispose();
     }
@@ -385,7 +386,7 @@ export class RedisLayer implements ChannelLayer {
 
   private assertAvailable(): void {
     this.assertOpen();
-    if (this.redis.status !== 'ready') throw new LayerUnavailable(`not connected to ${this.options.url} (${this.redis.status})`);
+    if (this.redis.status !== 'ready') throw new LayerUnavailable(`not connected to ${redactUrl(this.options.url)} (${this.redis.status})`);
   }
 }
 

@@ -3,7 +3,11 @@ import { layerOptions, type LayerOptionsInput } from '../options.js';
 
 /** The Redis layer's options: the layer's own, and where Redis is. */
 export const redisLayerOptions = layerOptions.extend({
-  url: z.string().default('redis://127.0.0.1:6379').describe('Redis to use'),
+  url: z
+    .string()
+    .refine(isRedisUrl, 'a redis:// or rediss:// URL with a host (and a numeric port, if any), or the path of a Unix socket')
+    .default('redis://127.0.0.1:6379')
+    .describe('Redis to use'),
   prefix: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,60}$/, 'letters, digits, "-", "_", "." only')
@@ -18,3 +22,14 @@ export const redisLayerOptions = layerOptions.extend({
 
 export type RedisLayerOptions = z.infer<typeof redisLayerOptions>;
 export type RedisLayerOptionsInput = LayerOptionsInput & z.input<typeof redisLayerOptions>;
+
+/** What ioredis can connect to: a redis(s) URL, or a Unix socket path. */
+function isRedisUrl(text: string): boolean {
+  if (text.startsWith('/')) return true;
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}

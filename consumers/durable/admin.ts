@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { redactUrl } from '../../channel-layer/index.js';
 import type { WireMessage } from '../../schemas/index.js';
 import type { App } from '../app.js';
 import { connected, queuePrefix, senderConnection, type DurableConfig } from './connection.js';
@@ -29,13 +30,17 @@ export class DurableAdmin {
   private readonly redis: Redis;
   private readonly queues = new Map<string, Queue>();
 
+  /** What a failure names: the URL without its password. */
+  private readonly what: string;
+
   constructor(private readonly config: DurableConfig) {
     this.redis = senderConnection(config);
+    this.what = `durable channels at ${redactUrl(config.url)}`;
   }
 
   /** Durable channels that have a queue in this Redis (found by SCAN, never KEYS). */
   async channels(): Promise<string[]> {
-    await connected(this.redis, `durable channels at ${this.config.url}`);
+    await connected(this.redis, this.what);
     const prefix = `${queuePrefix(this.config)}:`;
     const names = new Set<string>();
     let cursor = '0';
@@ -48,13 +53,13 @@ export class DurableAdmin {
   }
 
   async counts(channel: string): Promise<DurableCounts> {
-    await connected(this.redis, `durable channels at ${this.config.url}`);
+    await connected(this.redis, this.what);
     const counts = await this.queue(channel).getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
     return { waiting: counts.waiting ?? 0, active: counts.active ?? 0, delayed: counts.delayed ?? 0, completed: counts.completed ?? 0, failed: counts.failed ?? 0 };
   }
 
   async deadLetters(channel: string, { from = 0, to = 99 } = {}): Promise<DeadLetter[]> {
-    await connected(this.redis, `durable channels at ${this.config.url}`);
+    await connected(this.redis, this.what);
     const jobs = await this.queue(channel).getFailed(from, to);
     return jobs.map((job) => ({
       id: job.id!,
@@ -68,7 +73,7 @@ export class DurableAdmin {
 
   /** Runs a dead letter again, its attempts starting over. `jobId` as sent or as listed. */
   async retry(channel: string, jobId: string): Promise<void> {
-    await connected(this.redis, `durable channels at ${this.config.url}`);
+    await connected(this.redis, this.what);
     const job = (await this.queue(channel).getJob(jobId)) ?? (await this.queue(channel).getJob(bullJobId(jobId)));
     if (job === undefined) throw new Error(`no job ${jobId} on durable channel "${channel}"`);
     await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });

@@ -7,14 +7,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export class RedisServer {
   private child: ChildProcess | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    /** When set, the server requires it (`requirepass`) and `url` carries it. */
+    readonly password?: string,
+  ) {}
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `redis://${this.password === undefined ? '' : `:${encodeURIComponent(this.password)}@`}127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
+  static async start(options: { password?: string } = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), options.password);
     await server.start();
     return server;
   }
@@ -22,7 +26,7 @@ export class RedisServer {
   async start(): Promise<void> {
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', ...(this.password === undefined ? [] : ['--requirepass', this.password])],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
     this.child = child;
@@ -30,7 +34,7 @@ export class RedisServer {
       throw new Error(`cannot start redis-server (is it installed? .ci/run installs it): ${error.message}`);
     });
     for (let attempt = 0; attempt < 200; attempt++) {
-      if (await answersPing(this.port)) return;
+      if (await answersPing(this.port, this.password)) return;
       if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode} on port ${this.port}`);
       await sleep(25);
     }
@@ -65,14 +69,17 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-async function answersPing(port: number): Promise<boolean> {
+async function answersPing(port: number, password?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ port, host: '127.0.0.1' });
     socket.setTimeout(500);
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => {
+    let replies = '';
+    socket.once('connect', () => socket.write(password === undefined ? 'PING\r\n' : `AUTH ${password}\r\nPING\r\n`));
+    socket.on('data', (data) => {
+      replies += data.toString();
+      if (!replies.includes('+PONG') && !replies.includes('-')) return; // AUTH's +OK came alone
       socket.destroy();
-      resolve(data.toString().startsWith('+PONG'));
+      resolve(replies.includes('+PONG'));
     });
     socket.once('error', () => resolve(false));
     socket.once('timeout', () => {
