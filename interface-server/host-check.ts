@@ -1,7 +1,7 @@
 /**
  * Allow-lists for the Host header (every request) and the Origin header (WebSocket
- * handshakes). Entries: `*` (anything), `example.com` (exactly), `.example.com` (the domain
- * and its subdomains); origins are compared whole (`https://app.example.com`).
+ * handshakes). Host entries: `*` (anything), `example.com` (exactly), `.example.com` (the
+ * domain and its subdomains). Origin entries: see `originAllowed`.
  */
 export function hostAllowed(hostHeader: string | undefined, allowed: readonly string[]): boolean {
   if (allowed.includes('*')) return true;
@@ -13,10 +13,33 @@ export function hostAllowed(hostHeader: string | undefined, allowed: readonly st
   });
 }
 
-export function originAllowed(origin: string | undefined, allowed: readonly string[]): boolean {
-  if (allowed.includes('*')) return true;
-  if (origin === undefined) return false;
-  return allowed.some((entry) => entry.toLowerCase() === origin.toLowerCase());
+/**
+ * Whether a WebSocket handshake's Origin may open a socket. Browsers send Origin on every
+ * WebSocket handshake and pages cannot forge it, so this check is what stops a page of another
+ * site from opening sockets with its visitor's cookies (cross-site WebSocket hijacking).
+ * Accepted: no Origin at all (not a browser: `ws`, curl, native apps); the server's own
+ * origin (the Origin's host and port equal to the Host header); and the entries of `allowed`:
+ * `*` (any origin), a whole origin (`https://app.example.com`), or one on any port
+ * (`http://localhost:*`).
+ */
+export function originAllowed(origin: string | undefined, hostHeader: string | undefined, allowed: readonly string[]): boolean {
+  if (origin === undefined) return true;
+  const given = origin.toLowerCase();
+  if (hostHeader !== undefined && hostOf(given) === hostHeader.toLowerCase()) return true;
+  return allowed.some((entry) => originMatches(given, entry.toLowerCase()));
+}
+
+function originMatches(origin: string, entry: string): boolean {
+  if (entry === '*' || entry === origin) return true;
+  if (!entry.endsWith(':*')) return false;
+  const bare = entry.slice(0, -2);
+  return origin === bare || (origin.startsWith(`${bare}:`) && /^\d+$/.test(origin.slice(bare.length + 1)));
+}
+
+/** `example.com:8000` of `https://example.com:8000`; '' for `null` and other non-URLs. */
+function hostOf(origin: string): string {
+  const at = origin.indexOf('://');
+  return at === -1 ? '' : origin.slice(at + 3);
 }
 
 function stripPort(host: string): string {

@@ -37,7 +37,12 @@ export const serverOptions = z.strictObject({
 
   trustedProxies: z.array(z.string()).default([]).describe('addresses whose Forwarded / X-Forwarded-* headers are believed'),
   allowedHosts: z.array(z.string()).min(1, 'at least one host ("*" accepts any): an empty list would refuse every request').default(['*']).describe('Host values accepted (`example.com`, `.example.com` with subdomains, `*`); others get 400'),
-  allowedOrigins: z.array(z.string()).default(['*']).describe('Origin values accepted on WebSocket handshakes; others get 403'),
+  allowedOrigins: z
+    .array(z.string())
+    .default([])
+    .describe(
+      "origins whose pages may open WebSockets besides the server's own (`https://app.example.com`, `http://localhost:*` for any port, `*` for any site: warned at start); others get 403. Clients that send no Origin (not browsers) are accepted",
+    ),
 
   limits: z
     .strictObject({

@@ -97,6 +97,9 @@ export class InterfaceServer {
       }, every);
       this.keepAlive.unref();
     }
+    if (this.options.allowedOrigins.includes('*')) {
+      this.logger.warn('allowedOrigins "*": pages of any site may open WebSockets here with their visitors\' cookies (cross-site WebSocket hijacking); list your sites instead');
+    }
     this.logger.info({ ...this.bound, tls: this.options.tls !== undefined }, `listening on ${this.url}`);
     return this.bound;
   }

@@ -20,10 +20,14 @@ type Manifest = { websocketPaths: string[]; websocketAcceptPaths: string[]; stat
  * The server's options: its settings, plus what the app's manifest says (its WebSocket paths,
  * unless the settings name them; its static folders, after those of the settings).
  */
-function serverOptionsFrom({ settings, isSet }: ResolvedSettings, manifest?: Manifest): ServerOptionsInput {
+/** `dev` takes WebSockets from pages on the developer's own machine, whatever their port. */
+const LOCAL_ORIGINS = ['http://localhost:*', 'https://localhost:*', 'http://127.0.0.1:*', 'https://127.0.0.1:*', 'http://[::1]:*', 'https://[::1]:*'];
+
+function serverOptionsFrom({ settings, isSet }: ResolvedSettings, manifest: Manifest | undefined, dev = false): ServerOptionsInput {
   const { tlsCert, tlsKey, ...server } = settings.server;
   return {
     ...server,
+    allowedOrigins: dev && !isSet('server.allowedOrigins') ? LOCAL_ORIGINS : server.allowedOrigins,
     tls: tlsFiles(tlsCert, tlsKey),
     websocketPaths: isSet('server.websocketPaths') || manifest === undefined ? server.websocketPaths : manifest.websocketPaths,
     websocketAcceptPaths: isSet('server.websocketAcceptPaths') || manifest === undefined ? server.websocketAcceptPaths : manifest.websocketAcceptPaths,
@@ -101,7 +105,7 @@ export function devCommand(): Command {
     const durable = isSet('redis.url') ? { url: settings.redis.url, prefix: `${settings.redis.prefix}-dev` } : undefined;
     const metrics = processRegistry(layer);
     const worker = new Worker(app, layer, { ...workerOptionsFrom(settings), durable, metrics, logger: log.child({ role: 'worker' }) });
-    const server = new InterfaceServer(layer, { ...serverOptionsFrom(resolved, app.manifest()), metrics, logger: log.child({ role: 'server' }) });
+    const server = new InterfaceServer(layer, { ...serverOptionsFrom(resolved, app.manifest(), true), metrics, logger: log.child({ role: 'server' }) });
     let draining = true; // until started: health endpoints first, "not ready" until then
     const { admin: adminAt } = settings;
     const admin = adminAt.port === undefined ? undefined : await startAdmin(adminAt.host, adminAt.port, { layer, registry: metrics, draining: () => draining }, log);

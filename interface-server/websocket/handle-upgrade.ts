@@ -53,8 +53,9 @@ function startSession(up: UpgradeContext, req: IncomingMessage | Http2ServerRequ
   const { ctx } = up;
   const headers = headerPairs(req);
   const { options } = ctx;
-  if (!hostAllowed(headerValue(headers, 'host'), options.allowedHosts)) return void handshake.deny(400, 'invalid Host header');
-  if (!originAllowed(headerValue(headers, 'origin'), options.allowedOrigins)) return void handshake.deny(403, 'origin not allowed');
+  const host = headerValue(headers, 'host'); // HTTP/2's :authority is in it (headerPairs)
+  if (!hostAllowed(host, options.allowedHosts)) return void handshake.deny(400, 'invalid Host header');
+  if (!originAllowed(headerValue(headers, 'origin'), host, options.allowedOrigins)) return void handshake.deny(403, 'origin not allowed');
   let scope;
   try {
     scope = requestScope(req, ctx.trustedProxies, headers);

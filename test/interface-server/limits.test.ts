@@ -481,17 +481,39 @@ describe('WebSocket limits', () => {
     expect((await closed).code).toBe(1007);
   });
 
-  it('refuses a handshake whose Origin is not in allowedOrigins with 403, and takes an allowed one', async () => {
-    const h = await serve('memory', { allowedOrigins: ['https://app.example.com'] });
+  it('by default takes handshakes from its own origin and from clients that send none, and refuses other sites with 403', async () => {
+    const h = await serve('memory');
     const worker = accepting(h);
-    const refused = await handshake(wsUrl(h.url), { origin: 'https://evil.example.com' });
-    expect(refused).toMatchObject({ kind: 'refused', status: 403 });
-    const missing = await handshake(wsUrl(h.url));
-    expect(missing).toMatchObject({ kind: 'refused', status: 403 });
+    const own = new URL(h.url).host; // 127.0.0.1:PORT, what the client sends as Host
+    for (const origin of ['https://evil.example.com', `http://${own}.evil.example.com`, 'null', `http://localhost:${new URL(h.url).port}`]) {
+      expect(await handshake(wsUrl(h.url), { origin }), origin).toMatchObject({ kind: 'refused', status: 403 });
+    }
     expect(worker.taken).toHaveLength(0);
-    const ws = await openWebSocket(wsUrl(h.url), { origin: 'https://app.example.com' });
-    sockets.push(ws);
-    expect(worker.taken[0]!.type).toBe('websocket.connect');
+    for (const options of [{ origin: `http://${own}` }, { origin: `HTTPS://${own.toUpperCase()}` }, {}]) {
+      const ws = await openWebSocket(wsUrl(h.url), options);
+      sockets.push(ws);
+    }
+    expect(worker.taken.filter((m) => m.type === 'websocket.connect')).toHaveLength(3);
+    expect(h.logs.some((line) => /allowedOrigins/.test(String(line.msg)))).toBe(false);
+  });
+
+  it('takes the origins allowedOrigins lists, whole or on any port, besides its own', async () => {
+    const h = await serve('memory', { allowedOrigins: ['https://app.example.com', 'http://localhost:*'] });
+    accepting(h);
+    for (const origin of ['https://evil.example.com', 'https://app.example.com:8443', 'http://app.example.com', 'http://localhost:80x', 'http://localhost.evil.com']) {
+      expect(await handshake(wsUrl(h.url), { origin }), origin).toMatchObject({ kind: 'refused', status: 403 });
+    }
+    for (const origin of ['https://app.example.com', 'http://localhost:5173', 'http://localhost', `http://${new URL(h.url).host}`]) {
+      const ws = await openWebSocket(wsUrl(h.url), { origin });
+      sockets.push(ws);
+    }
+  });
+
+  it('allowedOrigins "*" takes any site, and the server warns about it when it starts', async () => {
+    const h = await serve('memory', { allowedOrigins: ['*'] });
+    accepting(h);
+    sockets.push(await openWebSocket(wsUrl(h.url), { origin: 'https://anywhere.example' }));
+    expect(h.logs.find((line) => line.level === 40 && /allowedOrigins "\*"/.test(String(line.msg)))).toBeDefined();
   });
 
   describe.each(['memory', 'redis'] as const)('on the %s layer', (kind) => {
