@@ -21,6 +21,7 @@ export class BodyReader {
   private leftover: Buffer | undefined;
   private total = 0;
   private ended = false;
+  private discarding: Promise<boolean> | undefined;
 
   constructor(
     private readonly req: AnyRequest,
@@ -78,23 +79,34 @@ export class BodyReader {
 
   /**
    * Throws away the part of the body nobody asked for (the worker answered without reading
-   * it), so an HTTP/1.1 connection can carry its next request.
+   * it, or the body is refused), so an HTTP/1.1 connection can carry its next request or the
+   * client can read its answer. Past `upTo` more bytes the request is destroyed: the connection
+   * is not worth keeping. Resolves true once the body has ended, false if it was cut. Once
+   * started, later calls get the same promise.
    */
-  discardRest(): void {
-    if (this.finished) return;
+  discardRest(upTo: number = this.maxBytes - this.total): Promise<boolean> {
+    this.discarding ??= this.discard(upTo);
+    return this.discarding;
+  }
+
+  private async discard(upTo: number): Promise<boolean> {
+    if (this.finished) return true;
     this.leftover = undefined;
-    // resume() would do nothing while the iterator listens for 'readable': read it out instead,
-    // within the same size limit (past it the connection is not worth keeping).
-    void (async () => {
+    // resume() would do nothing while the iterator listens for 'readable': read it out instead.
+    const limit = this.total + upTo;
+    try {
       for (let step = await this.read(); !step.done; step = await this.read()) {
         this.total += step.value.length;
-        if (this.total > this.maxBytes) {
+        if (this.total > limit) {
           this.req.destroy();
-          return;
+          return false;
         }
       }
-      this.ended = true;
-    })().catch(() => {});
+    } catch {
+      return false; // the client went away
+    }
+    this.ended = true;
+    return true;
   }
 
   private read(): Promise<Step> {

@@ -11,6 +11,7 @@ import type { ServerContext } from '../context.js';
 import { BodyTooLarge, logFailure, outcomeOf, ProtocolViolation, ResponseAborted, WorkerTimeout } from '../failures.js';
 import type { AnyResponse } from '../listener.js';
 import type { BodyReader } from './body-reader.js';
+import { refuseOversizedBody } from './refuse-body.js';
 import { responseHeaders, sendPlain } from './respond.js';
 import type { RequestScope } from './scope.js';
 
@@ -343,16 +344,17 @@ export class HttpExchange implements Recipient, Expiring {
   private fail(error: unknown): void {
     if (this.state === 'done' && this.res.writableEnded) return;
     const reply = this.reply;
+    const oversized = error instanceof BodyTooLarge && !this.res.headersSent && this.inbound.body !== undefined;
+    if (oversized) refuseOversizedBody(this.res, this.inbound.body!); // before finish() discards the rest by its own bound
     this.finish();
     // A worker still reading the body or streaming must hear that this exchange is over.
     if (this.pullChannel !== undefined) this.toWorker({ type: 'http.disconnect' }).catch(() => {});
     logFailure(this.ctx.logger, error, { channel: this.target, reply_channel: reply, path: this.inbound.scope.path });
     if (error instanceof ChannelFull) this.ctx.metrics?.channelFull.inc({ channel: this.target });
+    if (oversized) return;
     if (!this.res.headersSent) {
       const { status, reason } = outcomeOf(error);
-      // An HTTP/1.1 upload cut short leaves unread bytes on the connection: close it.
-      const close = error instanceof BodyTooLarge && this.inbound.scope.http_version !== '2';
-      sendPlain(this.res, status, reason, close ? { connection: 'close' } : {});
+      sendPlain(this.res, status, reason);
     } else {
       // Cut off what was started. Node corks the socket until the next tick of a write, so
       // destroying now would drop the head and chunks already written: wait one turn.

@@ -7,6 +7,7 @@ import type { AnyRequest, AnyResponse } from '../listener.js';
 import { serveStatic } from '../static-files.js';
 import { BodyReader } from './body-reader.js';
 import { HttpExchange, type Inbound } from './exchange.js';
+import { refuseOversizedBody } from './refuse-body.js';
 import { sendPlain } from './respond.js';
 import { BadRequestTarget, headerPairs, headerValue, requestScope, type RequestScope } from './scope.js';
 
@@ -28,7 +29,7 @@ export function handleRequest(ctx: ServerContext, req: AnyRequest, res: AnyRespo
     throw error;
   }
   const declared = Number(headerValue(headers, 'content-length') ?? 0);
-  if (declared > options.limits.maxBodyBytes) return refuseBody(req, res);
+  if (declared > options.limits.maxBodyBytes) return refuseOversizedBody(res, new BodyReader(req, options.limits.maxBodyBytes, options.limits.bodyChunkBytes));
   if (ctx.staticMounts.length > 0) return staticOrExchange(ctx, req, res, scope, headers);
   return exchange(ctx, req, res, scope, headers);
 }
@@ -51,7 +52,7 @@ async function exchangeWithBody(ctx: ServerContext, req: AnyRequest, res: AnyRes
   try {
     first = await body.next();
   } catch (error) {
-    if (error instanceof BodyTooLarge) return refuseBody(req, res);
+    if (error instanceof BodyTooLarge) return refuseOversizedBody(res, body);
     return; // the client went away while sending
   }
   startExchange(ctx, req, res, scope, first, body);
@@ -74,9 +75,4 @@ function hasBody(req: AnyRequest, headers: Headers): boolean {
   if (req.httpVersion === '2.0') return !(req as Http2ServerRequest).stream.endAfterHeaders;
   const length = headerValue(headers, 'content-length');
   return (length !== undefined && length !== '0') || headerValue(headers, 'transfer-encoding') !== undefined;
-}
-
-/** 413, and the connection closes: the rest of the body is not worth reading. */
-function refuseBody(req: AnyRequest, res: AnyResponse): void {
-  sendPlain(res, 413, 'request body too large', req.httpVersion === '2.0' ? {} : { connection: 'close' });
 }

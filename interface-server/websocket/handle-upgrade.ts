@@ -8,7 +8,7 @@ import { denyUpgrade } from './deny.js';
 import { Http2ConnectHandshake, UpgradeHandshake, type Handshake } from './handshake.js';
 import type { PathMatcher } from './paths.js';
 import { WebSocketSession } from './session.js';
-import { handshakeProblem, type Upgrader } from './upgrader.js';
+import { handshakeProblem, versionProblem, type Upgrader } from './upgrader.js';
 
 /** No subprotocols offered: one shared empty list, not one per connection. */
 const NONE: string[] = [];
@@ -33,7 +33,7 @@ function destroyOnError(this: Duplex): void {
 export function handleUpgrade(up: UpgradeContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   socket.on('error', destroyOnError);
   const problem = handshakeProblem(req);
-  if (problem !== undefined) return void denyUpgrade(socket, 400, problem);
+  if (problem !== undefined) return void denyUpgrade(socket, problem.status, problem.reason, problem.headers);
   return startSession(up, req, new UpgradeHandshake(up.upgrader, req, socket, head));
 }
 
@@ -41,7 +41,8 @@ export function handleUpgrade(up: UpgradeContext, req: IncomingMessage, socket: 
 export function handleConnect(up: UpgradeContext, req: Http2ServerRequest, res: Http2ServerResponse): void {
   const handshake = new Http2ConnectHandshake(req, res, up.ctx.options.limits.maxFrameBytes);
   if (req.headers[':protocol'] !== 'websocket') return void handshake.deny(405, 'CONNECT is only for WebSockets here');
-  if (req.headers['sec-websocket-version'] !== '13') return void handshake.deny(400, 'unsupported Sec-WebSocket-Version');
+  const problem = versionProblem(req.headers['sec-websocket-version']);
+  if (problem !== undefined) return void handshake.deny(problem.status, problem.reason, problem.headers);
   return startSession(up, req, handshake);
 }
 

@@ -32,13 +32,27 @@ export class Upgrader {
   }
 }
 
+/** The one WebSocket version spoken (RFC 6455); a handshake for another gets 426 naming it. */
+export const WEBSOCKET_VERSION = '13';
+
+/** A handshake refused before any worker hears of it: status, reason, and headers to send. */
+export interface HandshakeRefusal {
+  status: number;
+  reason: string;
+  headers: [string, string][];
+}
+
 /** Why an upgrade request is not a WebSocket handshake `ws` would complete, or undefined. */
-export function handshakeProblem(req: IncomingMessage): string | undefined {
-  if (req.method !== 'GET') return 'WebSocket handshakes use GET';
-  if (req.headers.upgrade?.toLowerCase() !== 'websocket') return 'unsupported upgrade';
+export function handshakeProblem(req: IncomingMessage): HandshakeRefusal | undefined {
+  if (req.method !== 'GET') return { status: 400, reason: 'WebSocket handshakes use GET', headers: [] };
+  if (req.headers.upgrade?.toLowerCase() !== 'websocket') return { status: 400, reason: 'unsupported upgrade', headers: [] };
   const key = req.headers['sec-websocket-key'];
-  if (key === undefined || !/^[+/0-9A-Za-z]{22}==$/.test(key.trim())) return 'missing or invalid Sec-WebSocket-Key';
-  const version = req.headers['sec-websocket-version'];
-  if (version !== '13' && version !== '8') return 'unsupported Sec-WebSocket-Version';
-  return undefined;
+  if (key === undefined || !/^[+/0-9A-Za-z]{22}==$/.test(key.trim())) return { status: 400, reason: 'missing or invalid Sec-WebSocket-Key', headers: [] };
+  return versionProblem(req.headers['sec-websocket-version']);
+}
+
+/** RFC 6455 §4.4: another version is answered 426 with the version the server speaks. */
+export function versionProblem(version: string | string[] | undefined): HandshakeRefusal | undefined {
+  if (version === WEBSOCKET_VERSION) return undefined;
+  return { status: 426, reason: `unsupported Sec-WebSocket-Version (this server speaks ${WEBSOCKET_VERSION})`, headers: [['sec-websocket-version', WEBSOCKET_VERSION]] };
 }

@@ -133,7 +133,9 @@ describe.each(['memory', 'redis'] as const)('WebSocket over HTTP/2 (RFC 8441) on
     expect(await connectH2(session, '/ws/private')).toMatchObject({ status: 401, body: 'token please' });
     expect(await connectH2(session, '/elsewhere')).toMatchObject({ status: 404 });
     expect(await connectH2(session, '/ws/echo', { ':protocol': 'not-websocket' })).toMatchObject({ status: 405 });
-    expect(await connectH2(session, '/ws/echo', { 'sec-websocket-version': '8' })).toMatchObject({ status: 400 });
+    const otherVersion = await connectH2(session, '/ws/echo', { 'sec-websocket-version': '8' });
+    expect(otherVersion).toMatchObject({ status: 426 });
+    expect(otherVersion.headers['sec-websocket-version']).toBe('13');
     expect(events.map((e) => e.path)).toEqual(['/ws/private']);
   });
 

@@ -733,7 +733,7 @@ describe.each(['memory', 'redis'] as const)('WebSocket on the %s layer', (kind: 
 
   // -------------------------------------------------------------------------------------------
   describe('paths', () => {
-    it('takes WebSockets only on websocketPaths; other paths get 404 and broken handshakes 400, without a worker', async () => {
+    it('takes WebSockets only on websocketPaths; other paths get 404, broken handshakes 400 and other versions 426, without a worker', async () => {
       const harness = await server({ websocketPaths: ['/ws/echo', '/ws/chat/:room'] });
       const w = worker(harness.workerLayer, echo);
       // Refusals first, so `taken` shows that no worker heard of them.
@@ -750,7 +750,14 @@ describe.each(['memory', 'redis'] as const)('WebSocket on the %s layer', (kind: 
         port,
         `GET /ws/echo HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 99\r\n\r\n`,
       );
-      expect(badVersion).toMatch(/^HTTP\/1\.1 400 /);
+      // RFC 6455 §4.4: 426 naming the version the server speaks (8, an old draft ws also takes, included).
+      expect(badVersion).toMatch(/^HTTP\/1\.1 426 /);
+      expect(badVersion).toMatch(/\r\nsec-websocket-version: 13\r\n/i);
+      const draftVersion = await rawExchange(
+        port,
+        `GET /ws/echo HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n`,
+      );
+      expect(draftVersion).toMatch(/^HTTP\/1\.1 426 [^]*\r\nsec-websocket-version: 13\r\n/i);
       await sleep(100);
       expect(w.taken).toEqual([]);
 
