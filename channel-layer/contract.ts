@@ -57,6 +57,15 @@ export interface ChannelLayer {
    */
   openChannel(recipient: Recipient, hint?: string): string;
 
+  /**
+   * Whether a live process receives on the ordinary channel `channel`: one that has called
+   * `receive` on it and has not closed its layer or missed its heartbeats. `true` at once when
+   * the layer already knows (the Redis layer keeps a view refreshed every second); otherwise a
+   * promise of a fresh look. A sender can refuse work nobody would take, without a round trip
+   * per message while receivers are there.
+   */
+  hasReceivers(channel: string): true | Promise<boolean>;
+
   /** Forgets a channel from `newChannel`: its buffer is dropped and later messages to it too. */
   releaseChannel(channel: string): void;
 

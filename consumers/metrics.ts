@@ -108,6 +108,9 @@ class CountingLayer implements ChannelLayer {
   newChannel(hint?: string): Promise<string> {
     return this.layer.newChannel(hint);
   }
+  hasReceivers(channel: string): true | Promise<boolean> {
+    return this.layer.hasReceivers(channel);
+  }
   openChannel(recipient: Recipient, hint?: string): string {
     return this.layer.openChannel(recipient, hint);
   }

@@ -23,6 +23,14 @@ export class ResponseAborted extends Error {
   }
 }
 
+/** No live worker takes the channel the request or connection would go to. */
+export class NoWorker extends Error {
+  override readonly name = 'NoWorker';
+  constructor(channel: string) {
+    super(`no live worker takes ${channel}`);
+  }
+}
+
 /** The request body is larger than `limits.maxBodyBytes`. */
 export class BodyTooLarge extends Error {
   override readonly name = 'BodyTooLarge';
@@ -35,22 +43,26 @@ interface Outcome {
   closeCode: number;
   /** Shown to the client; never internal detail. */
   reason: string;
+  /** Extra response headers: when to try again, for what should pass. */
+  headers: [string, string][];
 }
+
+/** A 503 is worth retrying soon: the channel drains, a worker starts, Redis returns. */
+const RETRY_SOON: [string, string][] = [['retry-after', '1']];
+const NONE: [string, string][] = [];
 
 /**
  * The one table from failures to what the client sees. Anything not listed is a 500 / 1011.
  */
 export function outcomeOf(error: unknown): Outcome {
-  if (error instanceof ChannelFull) return { status: 503, closeCode: 1013, reason: 'server busy, try again later' };
+  if (error instanceof ChannelFull) return { status: 503, closeCode: 1013, reason: 'server busy, try again later', headers: RETRY_SOON };
+  if (error instanceof NoWorker) return { status: 503, closeCode: 1013, reason: 'no worker is running, try again later', headers: RETRY_SOON };
   if (error instanceof LayerUnavailable || error instanceof LayerClosed) {
-    return { status: 503, closeCode: 1013, reason: 'service unavailable, try again later' };
+    return { status: 503, closeCode: 1013, reason: 'service unavailable, try again later', headers: RETRY_SOON };
   }
-  if (error instanceof WorkerTimeout) return { status: 504, closeCode: 1011, reason: 'no answer from the application in time' };
-  if (error instanceof BodyTooLarge) return { status: 413, closeCode: 1009, reason: 'request body too large' };
-  if (error instanceof MessageValidationError || error instanceof ProtocolViolation) {
-    return { status: 500, closeCode: 1011, reason: 'internal server error' };
-  }
-  return { status: 500, closeCode: 1011, reason: 'internal server error' };
+  if (error instanceof WorkerTimeout) return { status: 504, closeCode: 1011, reason: 'no answer from the application in time', headers: NONE };
+  if (error instanceof BodyTooLarge) return { status: 413, closeCode: 1009, reason: 'request body too large', headers: NONE };
+  return { status: 500, closeCode: 1011, reason: 'internal server error', headers: NONE };
 }
 
 /**

@@ -90,6 +90,10 @@ export class InterfaceServer {
     // A channel of its own starts this process's heartbeat from the start, not from its first
     // connection: `switchyard status` counts live servers.
     this.own = await this.ctx.layer.newChannel('server');
+    // Ask once about every channel requests can go to, so the layer's view of who takes them
+    // is there before the first request (which gets 503 at once if nobody does).
+    const { httpChannel, websocketChannel, routes } = this.options;
+    for (const channel of [httpChannel, websocketChannel, ...routes.flatMap((r) => [r.http, r.websocket])]) if (channel !== undefined) this.ctx.layer.hasReceivers(channel);
     const every = this.options.websocket.pingIntervalMs;
     if (every > 0) {
       this.keepAlive = setInterval(() => {

@@ -66,10 +66,22 @@ export class MemoryLayer implements ChannelLayer {
     }
     this.assertOpen();
     options.signal?.throwIfAborted();
+    for (const channel of channels) if (inboxOf(channel) === undefined) this.receiveOn(channel);
     const ready = this.store.channels.take(channels, max);
     if (ready.length > 0) return ready;
     // Closing rejects this layer's waiters itself: no signal linked per receive.
     return this.store.channels.wait(channels, max, options.signal, this);
+  }
+
+  hasReceivers(channel: string): true | Promise<boolean> {
+    const known = inboxOf(channel) === undefined ? (this.store.receivers.get(channel)?.size ?? 0) > 0 : this.store.held.has(channel);
+    return known || Promise.resolve(false);
+  }
+
+  private receiveOn(channel: string): void {
+    let layers = this.store.receivers.get(channel);
+    if (layers === undefined) this.store.receivers.set(channel, (layers = new Set()));
+    layers.add(this);
   }
 
   async newChannel(hint?: string): Promise<string> {
@@ -154,6 +166,7 @@ export class MemoryLayer implements ChannelLayer {
     clearInterval(this.heartbeat);
     this.closing.abort(new LayerClosed());
     this.store.channels.rejectTagged(this, new LayerClosed());
+    for (const layers of this.store.receivers.values()) layers.delete(this);
     // Like a process that exits: its channels vanish, its group memberships lapse by heartbeat.
     const lost = new LayerClosed();
     for (const channel of [...this.store.held]) {

@@ -15,6 +15,8 @@ export class MemoryStore {
   readonly held = new Set<string>();
   /** Channels from `openChannel`, and who takes their messages. */
   readonly recipients = new Map<string, Recipient>();
+  /** Ordinary channel → the open layers that have received on it. */
+  readonly receivers = new Map<string, Set<object>>();
   /** Messages for recipients, in order, as flat (channel, message, group) triples. */
   private outbox: unknown[] = [];
 

@@ -7,6 +7,7 @@ import { inboxOf } from '../names.js';
  *   p:ch:<process>!   list of envelopes for all of one process's specific channels (its inbox)
  *   p:group:<group>   sorted set: member channel → time added (ms)
  *   p:alive           sorted set: inbox (`<process>!`) → last heartbeat (ms)
+ *   p:receivers:<ch>  sorted set: inbox of each process receiving on channel ch → last heartbeat (ms)
  *
  * The group-send script derives members' list keys as `channelPrefix + inbox-or-channel`,
  * the same rule as `list()` below.
@@ -25,6 +26,15 @@ export class RedisKeys {
   /** The list a channel's messages live in: its own, or its process's inbox. */
   list(channel: string): string {
     return this.channelPrefix + (inboxOf(channel) ?? channel);
+  }
+
+  /** Who receives on an ordinary channel (see receivers.ts). */
+  receivers(channel: string): string {
+    return `${this.receiversPrefix}${channel}`;
+  }
+
+  get receiversPrefix(): string {
+    return `${this.prefix}:receivers:`;
   }
 
   group(group: string): string {

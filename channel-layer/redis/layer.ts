@@ -10,6 +10,7 @@ import { CapacityTable, parseLayerOptions } from '../options.js';
 import { assertMessage, normalizeMax, randomId } from '../validate.js';
 import { BatchedSender } from './batched-sender.js';
 import { PopPool } from './pop-pool.js';
+import { Liveness } from './liveness.js';
 import { redactUrl } from './redact.js';
 import type { BlockingPop, Popped } from './blocking-pop.js';
 import { openConnection, toLayerError } from './connection.js';
@@ -47,12 +48,12 @@ export class RedisLayer implements ChannelLayer {
   /** Groups each held channel is known to be in, so releasing it can leave them. */
   private readonly memberships = new Map<string, Set<string>>();
   private readonly pops: PopPool;
+  private readonly liveness: Liveness;
   private readonly receiving = new Set<Promise<unknown>>();
   /** Every pending receive listens to it (through LinkedAbort): no listener limit. */
   private readonly closing = unlimited(new AbortController());
   private inboxReader: Promise<void> | undefined;
   private inboxAvailable = false;
-  private heartbeat: NodeJS.Timeout | undefined;
   private nextChannel = 0;
 
   constructor(input: RedisLayerOptionsInput = {}) {
@@ -64,7 +65,7 @@ export class RedisLayer implements ChannelLayer {
     this.redis = defineScripts(openConnection(this.options.url, `${this.inbox}cmd`));
     this.sender = new BatchedSender(this.redis, this.options.expiryMs + 1000);
     this.pops = new PopPool(this.options.url, this.inbox, this.redis);
-    this.redis.on('ready', () => this.heartbeat !== undefined && this.beat());
+    this.liveness = new Liveness(this.redis, this.keys, this.inbox, this.options.heartbeatIntervalMs, this.options.heartbeatTimeoutMs);
   }
 
   /** Resolves once Redis answers; rejects with LayerUnavailable after `timeoutMs`. */
@@ -102,7 +103,10 @@ export class RedisLayer implements ChannelLayer {
     for (const channel of channels) {
       assertChannelName(channel);
       const inbox = inboxOf(channel);
-      if (inbox === undefined) shared.push(channel);
+      if (inbox === undefined) {
+        shared.push(channel);
+        this.liveness.receiving(channel);
+      }
       else if (this.recipients.has(channel)) throw new InvalidName(`channel "${channel}" hands its messages to its recipient; it cannot be received on`);
       else if (inbox === this.inbox) local.push(channel);
       else throw new InvalidName(`channel "${channel}" is held by another process; receive only on channels from this layer's newChannel()`);
@@ -128,6 +132,11 @@ export class RedisLayer implements ChannelLayer {
     this.held.add(channel);
     this.startInbox();
     return channel;
+  }
+
+  hasReceivers(channel: string): true | Promise<boolean> {
+    if (inboxOf(channel) !== undefined) return this.held.has(channel) || Promise.resolve(false);
+    return this.liveness.hasReceivers(channel);
   }
 
   openChannel(recipient: Recipient, hint?: string): string {
@@ -196,7 +205,8 @@ export class RedisLayer implements ChannelLayer {
     do {
       const [next, found] = await this.redis.scan(cursor, 'MATCH', this.keys.everything, 'COUNT', 1000).catch(rethrowLayerError);
       cursor = next;
-      const doomed = found.filter((key) => key !== this.keys.alive);
+      // Liveness stays: who is alive, and who receives where, is not the namespace's content.
+      const doomed = found.filter((key) => key !== this.keys.alive && !key.startsWith(this.keys.receiversPrefix));
       if (doomed.length > 0) await this.redis.unlink(...doomed).catch(rethrowLayerError);
     } while (cursor !== '0');
     this.local.clear();
@@ -204,11 +214,10 @@ export class RedisLayer implements ChannelLayer {
 
   async close(): Promise<void> {
     if (this.closing.signal.aborted) return;
-    clearInterval(this.heartbeat);
     this.closing.abort(new LayerClosed());
     this.loseRecipients(new LayerClosed());
     await this.sender.drain();
-    await Promise.allSettled([...this.receiving, this.inboxReader]);
+    await Promise.allSettled([...this.receiving, this.inboxReader, this.liveness.stop()]);
     this.pops.closeAll();
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
@@ -294,9 +303,7 @@ export class RedisLayer implements ChannelLayer {
 
   private startInbox(): void {
     if (this.inboxReader !== undefined) return;
-    this.beat();
-    this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatIntervalMs);
-    this.heartbeat.unref();
+    this.liveness.start();
     const pop = this.pops.create('inbox');
     this.inboxAvailable = true; // until a failure says otherwise: receivers may wait for the first connect
     this.inboxReader = this.readInbox(pop);
@@ -374,10 +381,6 @@ export class RedisLayer implements ChannelLayer {
     let groups = this.memberships.get(channel);
     if (groups === undefined) this.memberships.set(channel, (groups = new Set()));
     groups.add(group);
-  }
-
-  private beat(): void {
-    this.redis.zadd(this.keys.alive, Date.now(), this.inbox).catch(noop);
   }
 
   private assertOpen(): void {

@@ -8,7 +8,7 @@ import {
   type WireMessage,
 } from '../../schemas/index.js';
 import type { ServerContext } from '../context.js';
-import { BodyTooLarge, logFailure, outcomeOf, ProtocolViolation, ResponseAborted, WorkerTimeout } from '../failures.js';
+import { BodyTooLarge, logFailure, NoWorker, outcomeOf, ProtocolViolation, ResponseAborted, WorkerTimeout } from '../failures.js';
 import type { AnyResponse } from '../listener.js';
 import type { BodyReader } from './body-reader.js';
 import { refuseOversizedBody } from './refuse-body.js';
@@ -79,8 +79,16 @@ export class HttpExchange implements Recipient, Expiring {
 
   /** Sends the request to the workers; from here on, replies, the client and the clock drive it. */
   start(): void {
-    const { layer, options } = this.ctx;
     this.res.on('close', this.onClose); // 'close' comes once; `once` would wrap it per request
+    const known = this.ctx.layer.hasReceivers(this.target);
+    if (known === true) this.send();
+    else known.then((some) => (some ? this.send() : this.fail(new NoWorker(this.target))), this.onSendFailed);
+  }
+
+  /** The request goes to the workers, and the clock starts. */
+  private send(): void {
+    if (this.state === 'done') return; // the client left while the server looked for workers
+    const { layer, options } = this.ctx;
     try {
       this.reply = layer.openChannel(this, 'http');
     } catch (error) {
@@ -353,8 +361,8 @@ export class HttpExchange implements Recipient, Expiring {
     if (error instanceof ChannelFull) this.ctx.metrics?.channelFull.inc({ channel: this.target });
     if (oversized) return;
     if (!this.res.headersSent) {
-      const { status, reason } = outcomeOf(error);
-      sendPlain(this.res, status, reason);
+      const { status, reason, headers } = outcomeOf(error);
+      sendPlain(this.res, status, reason, headers.length === 0 ? undefined : Object.fromEntries(headers));
     } else {
       // Cut off what was started. Node corks the socket until the next tick of a write, so
       // destroying now would drop the head and chunks already written: wait one turn.

@@ -2,7 +2,7 @@ import type { RawData, WebSocket } from 'ws';
 import { ChannelFull, deadlines, type Expiring, type Recipient } from '../../channel-layer/index.js';
 import { encodedSize, encodesWithin, parseWorkerToServer, type WebsocketAccept, type WireMessage } from '../../schemas/index.js';
 import type { ServerContext } from '../context.js';
-import { logFailure, outcomeOf, ProtocolViolation, WorkerTimeout } from '../failures.js';
+import { logFailure, NoWorker, outcomeOf, ProtocolViolation, WorkerTimeout } from '../failures.js';
 import type { RequestScope } from '../http/scope.js';
 import { EventSequence } from './event-sequence.js';
 import { parseBroadcast, PROTOCOL_TYPE } from './group-messages.js';
@@ -71,6 +71,15 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
     if (state.phase !== 'connecting') return;
     this.watched = state.handshake;
     this.watched.onGone(this.onSocketGone);
+    const known = this.ctx.layer.hasReceivers(this.target);
+    if (known === true) this.connect(scope, acceptAtOnce);
+    else known.then((some) => (some ? this.connect(scope, acceptAtOnce) : this.fail(new NoWorker(this.target))), (error: unknown) => this.fail(error));
+  }
+
+  /** The connect event goes to the workers (the socket accepted first, if the route allows). */
+  private connect(scope: RequestScope, acceptAtOnce: boolean): void {
+    const state = this.state;
+    if (state.phase !== 'connecting') return; // the client left while the server looked for workers
     try {
       this.reply = this.ctx.layer.openChannel(this, 'ws');
     } catch (error) {
@@ -364,7 +373,7 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
     if (error instanceof ChannelFull) this.ctx.metrics?.channelFull.inc({ channel: this.target });
     const outcome = outcomeOf(error);
     if (state.phase === 'connecting') {
-      this.finish(() => state.handshake.deny(outcome.status, outcome.reason));
+      this.finish(() => state.handshake.deny(outcome.status, outcome.reason, outcome.headers));
       return;
     }
     if (state.phase === 'closing' && this.events.ended) {

@@ -375,6 +375,29 @@ export function channelLayerContract(name: string, newNamespace: () => LayerFact
       expect(r.got.every((d) => d.group === undefined)).toBe(true);
     });
 
+    it('knows which channels a live process receives on, across processes, until that process closes', async () => {
+      const asker = await layer();
+      const receiver = await layer();
+      expect(await asker.hasReceivers('jobs')).toBe(false);
+      const stop = new AbortController();
+      const receiving = receiver.receive(['jobs'], { signal: stop.signal }).catch(() => []);
+      expect(await asker.hasReceivers('jobs')).toBe(true);
+      expect(await asker.hasReceivers('other')).toBe(false);
+      stop.abort();
+      await receiving;
+      expect(await asker.hasReceivers('jobs')).toBe(true); // a receive ended; the process still takes the channel
+      await receiver.close();
+      // The asker may answer from its view for a moment (Redis: refreshed every second).
+      for (let tries = 0; (await asker.hasReceivers('jobs')) !== false; tries++) {
+        if (tries > 50) throw new Error('still counted as received 5 s after the receiver closed');
+        await sleep(100);
+      }
+      const held = asker.openChannel(recorder());
+      expect(await asker.hasReceivers(held)).toBe(true); // a process-specific channel: while held
+      asker.releaseChannel(held);
+      expect(await asker.hasReceivers(held)).toBe(false);
+    });
+
     it('never calls a recipient inside the sender\'s call', async () => {
       const l = await layer();
       const r = recorder();

@@ -176,3 +176,16 @@ export function websocketWorker(
     await send(outcome ? { type: 'websocket.done', state: outcome } : { type: 'websocket.done' });
   });
 }
+
+/**
+ * A worker that is up but takes nothing (all its slots busy, say): its layer has received on
+ * `channel`, so the server counts it as alive there and sends requests, which wait in the channel.
+ */
+export async function idleReceiver(layer: ChannelLayer, channel: string): Promise<void> {
+  const stop = new AbortController();
+  const receiving = layer.receive([channel], { signal: stop.signal }).catch(() => []);
+  stop.abort();
+  const taken = await receiving;
+  if (taken.length > 0) throw new Error(`idleReceiver took ${taken.length} message(s) from ${channel}`);
+  if ((await layer.hasReceivers(channel)) !== true) throw new Error(`the layer does not count ${channel} as received`);
+}

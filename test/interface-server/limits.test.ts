@@ -13,7 +13,7 @@ import {
   wsUrl,
 } from '../helpers/limits-clients.js';
 import { RedisServer } from '../helpers/redis-server.js';
-import { httpWorker, websocketWorker, type HttpIO, type ScriptedWorker } from '../helpers/scripted-worker.js';
+import { httpWorker, idleReceiver, websocketWorker, type HttpIO, type ScriptedWorker } from '../helpers/scripted-worker.js';
 import { startServer, type Harness, type LayerKind, type LogLine } from '../helpers/server-harness.js';
 
 const ERROR = 50;
@@ -225,8 +225,26 @@ describe('an oversized body refused in a way the client can read', () => {
 });
 
 describe.each(['memory', 'redis'] as const)('response timeouts on the %s layer', (kind) => {
-  it('answers 504 after responseTimeoutMs when no worker takes the request', async () => {
+  it('answers 503 at once, with Retry-After, when no worker is up for the channel; the request waits for one that is', async () => {
+    const h = await serve(kind, { limits: { responseTimeoutMs: 10_000 } });
+    const refused = await fetch(`${h.url}/nobody`);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(await refused.text()).toBe('no worker is running, try again later\n');
+    expect(h.logs.some((l) => l.level === WARN && String(l.msg).includes('no live worker takes http.request'))).toBe(true);
+    const refusedWs = await handshake(wsUrl(h.url, '/ws'));
+    expect(refusedWs).toMatchObject({ kind: 'refused', status: 503 });
+    // A worker starts: the next request is its.
+    keep(httpWorker(h.workerLayer, async (io) => {
+      await io.start(200, [['content-type', 'text/plain']]);
+      await io.body('here', false);
+    }));
+    await waitUntil(async () => (await fetch(`${h.url}/again`)).status === 200, 5000, 'a 200 once a worker is up');
+  });
+
+  it('answers 504 after responseTimeoutMs when a worker is up but takes nothing', async () => {
     const h = await serve(kind, { limits: { responseTimeoutMs: 300 } });
+    await idleReceiver(h.workerLayer, 'http.request');
     const res = await fetch(`${h.url}/nobody`);
     expect(res.status).toBe(504);
     expect(await res.text()).toBe('no answer from the application in time\n');
@@ -253,6 +271,7 @@ describe.each(['memory', 'redis'] as const)('response timeouts on the %s layer',
 describe.each(['memory', 'redis'] as const)('a full channel on the %s layer', (kind) => {
   it('answers 503 at once while the first request still waits in the channel', async () => {
     const h = await serve(kind, { limits: { responseTimeoutMs: 10_000 } }, { capacity: 1 });
+    await idleReceiver(h.workerLayer, 'http.request');
     const abort = new AbortController();
     let firstSettled = false;
     const first = fetch(`${h.url}/first`, { signal: abort.signal }).then(
@@ -565,6 +584,7 @@ describe('WebSocket limits', () => {
   describe.each(['memory', 'redis'] as const)('on the %s layer', (kind) => {
     it('refuses a handshake with 503 when the websocket channel is full', async () => {
       const h = await serve(kind, { limits: { websocketHandshakeTimeoutMs: 10_000 } }, { capacity: 1 });
+      await idleReceiver(h.workerLayer, 'websocket');
       let firstSettled = false;
       const first = handshake(wsUrl(h.url, '/first'));
       void first.finally(() => (firstSettled = true));

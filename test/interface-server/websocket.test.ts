@@ -19,7 +19,7 @@ import WebSocket from 'ws';
 import { MemoryLayer, RedisLayer, type ChannelLayer, type WireMessage } from '../../channel-layer/index.js';
 import type { ServerOptionsInput } from '../../interface-server/index.js';
 import { RedisServer } from '../helpers/redis-server.js';
-import { httpWorker, websocketWorker, type ScriptedWorker, type WebSocketIO } from '../helpers/scripted-worker.js';
+import { httpWorker, idleReceiver, websocketWorker, type ScriptedWorker, type WebSocketIO } from '../helpers/scripted-worker.js';
 import { startServer, type Harness, type LayerKind } from '../helpers/server-harness.js';
 
 type Script = (io: WebSocketIO) => Promise<Record<string, unknown> | void | 'no-done'>;
@@ -247,8 +247,9 @@ describe.each(['memory', 'redis'] as const)('WebSocket on the %s layer', (kind: 
       expect(connect).toMatchObject({ type: 'websocket.connect', scheme: 'ws', path: '/ws/echo', subprotocols: ['chat', 'superchat'] });
     });
 
-    it('accepts a handshake on a websocketAcceptPaths path at once, before any worker, and still sends the connect event first', async () => {
+    it('accepts a handshake on a websocketAcceptPaths path at once, before a worker takes it, and still sends the connect event first', async () => {
       const harness = await server({ websocketAcceptPaths: ['/ws/free'] });
+      await idleReceiver(harness.workerLayer, 'websocket'); // a worker is up, taking nothing yet
       const ws = client(harness, '/ws/free');
       const upgrade = new Promise<IncomingMessage>((resolve) => ws.once('upgrade', resolve));
       const response = await within(upgrade, 'the 101 with no worker running');

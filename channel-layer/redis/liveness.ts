@@ -1,0 +1,116 @@
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from './keys.js';
+
+/** How often a process that asks about receivers looks again. */
+const REFRESH_MS = 1_000;
+
+/**
+ * Who is alive, and where they receive. A process's heartbeat puts its inbox in the `alive`
+ * set (group members of silent processes are dropped by it) and in the receiver set of each
+ * ordinary channel it receives on (scored by the beat's time): it beats from its first receive
+ * or its first process-specific channel, every heartbeat interval, and leaves the receiver sets
+ * when its layer closes; a process killed outright drops out once its last beat is older than
+ * the heartbeat timeout. A process that asks whether a channel has receivers (an interface
+ * server, before it sends a request) is answered from a view of the channels it asked about,
+ * refreshed every REFRESH_MS: never a round trip per request.
+ */
+export class Liveness {
+  /** Channels this process receives on. */
+  private readonly mine = new Set<string>();
+  /** Channels asked about → whether one had a live receiver at the last look. */
+  private readonly view = new Map<string, boolean>();
+  private refresher: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private looking: Promise<void> | undefined;
+  private nextLook: Promise<void> | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly inbox: string,
+    private readonly intervalMs: number,
+    private readonly timeoutMs: number,
+  ) {
+    redis.on('ready', () => this.heartbeat !== undefined && this.beat()); // after a reconnect, at once
+  }
+
+  /** Beats now and every heartbeat interval from then on. */
+  start(): void {
+    if (this.heartbeat !== undefined) return;
+    this.beat();
+    this.heartbeat = setInterval(() => this.beat(), this.intervalMs);
+    this.heartbeat.unref();
+  }
+
+  /** This process receives on `channel`: said at once the first time. */
+  receiving(channel: string): void {
+    if (this.mine.has(channel)) return;
+    this.mine.add(channel);
+    if (this.heartbeat === undefined) this.start();
+    else this.beat();
+  }
+
+  /**
+   * True from the view; when the view says none (or has not looked yet), a fresh look, shared
+   * by everyone who asks meanwhile, so a receiver that has just started is not missed.
+   */
+  hasReceivers(channel: string): true | Promise<boolean> {
+    if (this.view.get(channel) === true) return true;
+    if (!this.view.has(channel)) this.view.set(channel, false);
+    if (this.refresher === undefined) {
+      this.refresher = setInterval(() => void this.look(), REFRESH_MS);
+      this.refresher.unref();
+    }
+    return this.look().then(() => this.view.get(channel) === true);
+  }
+
+  /** Stops beating and looking, and leaves every receiver set this process joined. */
+  async stop(): Promise<void> {
+    clearInterval(this.heartbeat);
+    clearInterval(this.refresher);
+    if (this.mine.size === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const channel of this.mine) pipeline.zrem(this.keys.receivers(channel), this.inbox);
+    await pipeline.exec().catch(() => {});
+  }
+
+  private beat(): void {
+    if (this.redis.status !== 'ready') return; // beats again on 'ready'
+    const now = Date.now();
+    const pipeline = this.redis.pipeline().zadd(this.keys.alive, now, this.inbox);
+    for (const channel of this.mine) pipeline.zadd(this.keys.receivers(channel), now, this.inbox);
+    pipeline.exec().catch(noop);
+  }
+
+  /**
+   * One look at a time. A look under way may have started before what the caller wants to
+   * see (a worker that has just joined), so a caller meanwhile gets the next one, shared by all
+   * who ask until it starts.
+   */
+  private look(): Promise<void> {
+    if (this.looking === undefined) {
+      this.looking = this.lookOnce().finally(() => (this.looking = undefined));
+      return this.looking;
+    }
+    this.nextLook ??= this.looking.then(() => {
+      this.nextLook = undefined;
+      return this.look();
+    });
+    return this.nextLook;
+  }
+
+  private async lookOnce(): Promise<void> {
+    const channels = [...this.view.keys()];
+    const pipeline = this.redis.pipeline();
+    const since = Date.now() - this.timeoutMs;
+    for (const channel of channels) pipeline.zcount(this.keys.receivers(channel), since, '+inf');
+    const results = await pipeline.exec().catch(() => null);
+    if (results === null) return; // Redis away: the last view stands (sends fail by themselves)
+    channels.forEach((channel, i) => {
+      const [error, count] = results[i] ?? [new Error('no reply'), 0];
+      if (error === null) this.view.set(channel, (count as number) > 0);
+    });
+  }
+}
+
+function noop(): void {}
