@@ -31,6 +31,14 @@ export class NoWorker extends Error {
   }
 }
 
+/** A client kept sending past its connection's event queue (see EventSequence.add). */
+export class QueueOverflow extends Error {
+  override readonly name = 'QueueOverflow';
+  constructor(waiting: number) {
+    super(`${waiting} events already wait for this connection`);
+  }
+}
+
 /** The request body is larger than `limits.maxBodyBytes`. */
 export class BodyTooLarge extends Error {
   override readonly name = 'BodyTooLarge';
@@ -61,6 +69,7 @@ export function outcomeOf(error: unknown): Outcome {
     return { status: 503, closeCode: 1013, reason: 'service unavailable, try again later', headers: RETRY_SOON };
   }
   if (error instanceof WorkerTimeout) return { status: 504, closeCode: 1011, reason: 'no answer from the application in time', headers: NONE };
+  if (error instanceof QueueOverflow) return { status: 503, closeCode: 1013, reason: 'too many messages waiting', headers: NONE };
   if (error instanceof BodyTooLarge) return { status: 413, closeCode: 1009, reason: 'request body too large', headers: NONE };
   return { status: 500, closeCode: 1011, reason: 'internal server error', headers: NONE };
 }

@@ -66,7 +66,7 @@ export const serverOptions = z.strictObject({
         .positive()
         .default(35_000)
         .describe("an event not done in time: close 1011. Keep it above the workers' timeout"),
-      websocketQueueLimit: z.number().int().positive().default(64).describe("events waiting for a connection's current one; close 1013 past it"),
+      websocketQueueLimit: z.number().int().positive().default(64).describe("events waiting for a connection's current one before its client's socket is paused; group events past twice this are dropped"),
       stateMaxBytes: z.number().int().positive().default(64 * 1024).describe('per-connection state (MessagePack-encoded); close 1011 past it'),
     })
     .prefault({}),

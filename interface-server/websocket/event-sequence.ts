@@ -8,6 +8,9 @@ import type { WireMessage } from '../../schemas/index.js';
  *
  * No sockets and no layer here: the session does the sending; tests drive this directly.
  */
+/** How many times `limit` of the client's own frames may wait (see `add`). */
+const CLIENT_BURST = 1024;
+
 export class EventSequence {
   /** Made on first use: an idle connection holds no queue. */
   private queue: WireMessage[] | undefined;
@@ -51,11 +54,15 @@ export class EventSequence {
   }
 
   /**
-   * Queues an event. False when it is refused: the sequence has ended, or twice `limit` events
-   * already wait (a client that ignores backpressure, or a flood of group events).
+   * Queues an event. False when it is refused: the sequence has ended, or too many wait. A
+   * group's events are refused past twice `limit` (group delivery is at most once). The
+   * client's own frames go on past that: once its socket is paused, what still comes is what
+   * was read before (a socket read holds thousands of small frames), and dropping one would
+   * leave a gap on an open connection. Only past CLIENT_BURST times `limit` (a client that
+   * ignores the pause, which TCP makes impossible) are they refused, and the connection closes.
    */
-  add(event: WireMessage): boolean {
-    if (this.closed || this.waiting >= this.limit * 2) return false;
+  add(event: WireMessage, fromClient: boolean): boolean {
+    if (this.closed || this.waiting >= this.limit * (fromClient ? CLIENT_BURST : 2)) return false;
     (this.queue ??= []).push(event);
     return true;
   }

@@ -2,7 +2,7 @@ import type { RawData, WebSocket } from 'ws';
 import { ChannelFull, deadlines, type Expiring, type Recipient } from '../../channel-layer/index.js';
 import { encodedSize, encodesWithin, parseWorkerToServer, type WebsocketAccept, type WireMessage } from '../../schemas/index.js';
 import type { ServerContext } from '../context.js';
-import { logFailure, NoWorker, outcomeOf, ProtocolViolation, WorkerTimeout } from '../failures.js';
+import { logFailure, NoWorker, outcomeOf, ProtocolViolation, QueueOverflow, WorkerTimeout } from '../failures.js';
 import type { RequestScope } from '../http/scope.js';
 import { EventSequence } from './event-sequence.js';
 import { parseBroadcast, PROTOCOL_TYPE } from './group-messages.js';
@@ -32,6 +32,8 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
   private readonly events: EventSequence;
   /** Events that came through a group (a full channel drops them instead of failing the connection). */
   private groupEvents: WeakSet<WireMessage> | undefined;
+  /** The last wait before sending the disconnect event again (0: it has not failed). */
+  private disconnectRetryMs = 0;
   private carried: Record<string, unknown> | undefined;
   private deadline = 0;
   /** Whole milliseconds: a small integer, not a boxed double per connection. */
@@ -313,11 +315,9 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
   private enqueue(event: WireMessage, fromGroup = false): void {
     if (this.events.ended) return;
     if (fromGroup) (this.groupEvents ??= new WeakSet()).add(event);
-    if (!this.events.add(event)) {
-      this.ctx.logger.warn({ reply_channel: this.reply, type: event.type }, 'dropped an event for a connection whose queue is full');
-      return;
-    }
-    this.dispatch();
+    if (this.events.add(event, !fromGroup)) this.dispatch();
+    else if (fromGroup) this.ctx.logger.warn({ reply_channel: this.reply, type: event.type }, 'dropped a group event for a connection whose queue is full');
+    else this.fail(new QueueOverflow(this.events.waiting)); // never a gap on an open connection
   }
 
   /** Sends the next event if none is in progress. */
@@ -351,6 +351,13 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
    */
   private sendFailed(error: unknown): void {
     const event = this.events.inProgress;
+    if (error instanceof ChannelFull && event?.type === 'websocket.disconnect') {
+      // The app's cleanup (leaving groups, presence) runs on it: it must land. Tried again,
+      // backing off, while its deadline runs; past that the session gives up (logged).
+      this.disconnectRetryMs = Math.min(this.disconnectRetryMs * 2 || 25, 1000);
+      setTimeout(() => this.resend(event), this.disconnectRetryMs).unref();
+      return;
+    }
     if (error instanceof ChannelFull && event !== undefined && this.groupEvents?.has(event)) {
       this.ctx.logger.warn({ channel: this.target, type: event.type }, `dropped a "${event.type}" group event: ${error.message}`);
       deadlines.cancel(this, this.deadline);
@@ -360,6 +367,14 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
     } else {
       this.fail(error);
     }
+  }
+
+  private resend(event: WireMessage): void {
+    if (this.state.phase === 'closed' || this.events.inProgress !== event) return;
+    this.ctx.layer.send(this.target, event).then(
+      () => this.ctx.metrics?.sent(this.target),
+      (error: unknown) => this.sendFailed(error),
+    );
   }
 
   /**

@@ -536,6 +536,41 @@ describe('WebSocket limits', () => {
     expect((await closed).code).toBe(1009);
   });
 
+  it.each(['memory', 'redis'] as const)('on the %s layer, 10,000 frames sent at once get 10,000 replies, in order, on an open connection', async (kind) => {
+    const h = await serve(kind);
+    keep(
+      websocketWorker(h.workerLayer, async (io) => {
+        if (io.event.type === 'websocket.connect') await io.accept();
+        else if (io.event.type === 'websocket.receive') await io.text(`re ${io.event.text as string}`);
+        return {};
+      }),
+    );
+    const ws = await openWebSocket(wsUrl(h.url));
+    sockets.push(ws);
+    const replies: string[] = [];
+    let closed: number | undefined;
+    const all = new Promise<void>((resolve) => {
+      ws.on('message', (data) => replies.push(data.toString()) === 10_000 && resolve());
+      ws.on('close', (code) => resolve(void (closed = code)));
+    });
+    for (let i = 0; i < 10_000; i++) ws.send(String(i));
+    await all;
+    expect(replies).toEqual([...Array(10_000).keys()].map((i) => `re ${i}`));
+    expect(closed).toBeUndefined();
+    expect(h.logs.some((line) => /dropped/.test(String(line.msg)))).toBe(false);
+  }, 120_000);
+
+  it.each(['memory', 'redis'] as const)('on the %s layer, disconnect events that find the channel full still land once it drains', async (kind) => {
+    const h = await serve(kind, {}, { capacity: 2 });
+    const opener = keep(accepting(h));
+    const clients = await Promise.all(Array.from({ length: 10 }, () => openWebSocket(wsUrl(h.url))));
+    await opener.stop(); // nobody takes events for a while …
+    for (const ws of clients) ws.close(1000, 'bye'); // … and ten disconnects meet a channel that holds two
+    await waitUntil(async () => (await channelDepth(h, 'websocket')) === 2, 5000, 'a full websocket channel');
+    const cleaner = keep(accepting(h));
+    await waitUntil(() => cleaner.taken.filter((m) => m.type === 'websocket.disconnect').length === 10, 15_000, 'all ten disconnect events');
+  });
+
   it('closes with 1007 when a text frame is not valid UTF-8', async () => {
     const h = await serve('memory');
     accepting(h);
