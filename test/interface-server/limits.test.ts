@@ -563,7 +563,8 @@ describe('WebSocket limits', () => {
   it.each(['memory', 'redis'] as const)('on the %s layer, disconnect events that find the channel full still land once it drains', async (kind) => {
     const h = await serve(kind, {}, { capacity: 2 });
     const opener = keep(accepting(h));
-    const clients = await Promise.all(Array.from({ length: 10 }, () => openWebSocket(wsUrl(h.url))));
+    const clients = [];
+    for (let i = 0; i < 10; i++) clients.push(await openWebSocket(wsUrl(h.url))); // one at a time: two connects fill the channel
     await opener.stop(); // nobody takes events for a while …
     for (const ws of clients) ws.close(1000, 'bye'); // … and ten disconnects meet a channel that holds two
     await waitUntil(async () => (await channelDepth(h, 'websocket')) === 2, 5000, 'a full websocket channel');
