@@ -39,6 +39,11 @@ export class QueueOverflow extends Error {
   }
 }
 
+/** The client took longer than `limits.requestTimeoutMs` to send the body the server asked for. */
+export class RequestTimeout extends Error {
+  override readonly name = 'RequestTimeout';
+}
+
 /** The request body is larger than `limits.maxBodyBytes`. */
 export class BodyTooLarge extends Error {
   override readonly name = 'BodyTooLarge';
@@ -70,6 +75,7 @@ export function outcomeOf(error: unknown): Outcome {
   }
   if (error instanceof WorkerTimeout) return { status: 504, closeCode: 1011, reason: 'no answer from the application in time', headers: NONE };
   if (error instanceof QueueOverflow) return { status: 503, closeCode: 1013, reason: 'too many messages waiting', headers: NONE };
+  if (error instanceof RequestTimeout) return { status: 408, closeCode: 1011, reason: 'request timeout', headers: NONE };
   if (error instanceof BodyTooLarge) return { status: 413, closeCode: 1009, reason: 'request body too large', headers: NONE };
   return { status: 500, closeCode: 1011, reason: 'internal server error', headers: NONE };
 }

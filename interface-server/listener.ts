@@ -22,7 +22,6 @@ export interface ListenerOptions {
   tls?: { cert: string | Buffer; key: string | Buffer } | undefined;
   maxHeaderBytes: number;
   headersTimeoutMs: number;
-  requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
   idleTimeoutMs: number;
   enableConnectProtocol: boolean;
@@ -60,10 +59,13 @@ export class Listener {
       {
         maxHeaderSize: options.maxHeaderBytes,
         headersTimeout: options.headersTimeoutMs,
-        requestTimeout: options.requestTimeoutMs,
+        // Node's own request timeout counts from the first byte to the last, including the time
+        // the server held the client back for a slow worker: the body reader measures only the
+        // client's delay instead (limits.requestTimeoutMs, http/body-reader.ts).
+        requestTimeout: 0,
         keepAliveTimeout: options.keepAliveTimeoutMs,
-        // How often Node checks the two timeouts above: often enough that they mean what they say.
-        connectionsCheckingInterval: Math.max(100, Math.min(options.headersTimeoutMs, options.requestTimeoutMs) >> 2),
+        // How often Node checks the headers timeout: often enough that it means what it says.
+        connectionsCheckingInterval: Math.max(100, options.headersTimeoutMs >> 2),
       },
       handlers.request,
     );

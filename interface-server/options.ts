@@ -54,7 +54,7 @@ export const serverOptions = z.strictObject({
       responseIdleTimeoutMs: z.number().int().positive().default(60_000).describe('a started response that stalls this long is cut off'),
       responseWindow: z.number().int().min(2).default(16).describe('response body chunks a worker may send ahead of the client'),
       headersTimeoutMs: z.number().int().positive().default(10_000).describe('slow clients: time to send the headers'),
-      requestTimeoutMs: z.number().int().positive().default(60_000).describe('slow clients: time to send the whole request'),
+      requestTimeoutMs: z.number().int().positive().default(60_000).describe('slow clients: time a client may take to send the request body the server asks for (time the server holds it back for a slow worker does not count); 408 past it'),
       keepAliveTimeoutMs: z.number().int().positive().default(5_000).describe('idle HTTP/1.1 keep-alive connections close after this'),
       idleTimeoutMs: z.number().int().positive().default(120_000).describe('a connection with no traffic either way closes after this'),
       websocketHandshakeTimeoutMs: z.number().int().positive().default(10_000).describe('no accept or denial in time: 504'),

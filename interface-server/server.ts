@@ -72,7 +72,6 @@ export class InterfaceServer {
         tls: this.options.tls,
         maxHeaderBytes: limits.maxHeaderBytes,
         headersTimeoutMs: limits.headersTimeoutMs,
-        requestTimeoutMs: limits.requestTimeoutMs,
         keepAliveTimeoutMs: limits.keepAliveTimeoutMs,
         idleTimeoutMs: limits.idleTimeoutMs,
         enableConnectProtocol: this.options.websocket.http2,

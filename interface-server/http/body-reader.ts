@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AnyRequest } from '../listener.js';
-import { BodyTooLarge } from '../failures.js';
+import { BodyTooLarge, RequestTimeout } from '../failures.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -12,6 +12,11 @@ type Step = IteratorResult<Buffer>;
  * control) slows the client down. A chunk is what has arrived, and `more` turns false with
  * the chunk that ends the body: when nothing more is buffered, the reader waits one turn of
  * the event loop for the end, so a small body comes whole with `more: false`.
+ *
+ * The client has `budgetMs` (`requestTimeoutMs`) to send its body, counted only while the
+ * server waits for bytes it asked for: time the server held the client back (a worker reading
+ * slowly, TCP doing the rest) is not the client's slowness. Past it reads fail with
+ * RequestTimeout.
  */
 export class BodyReader {
   private readonly iterator: AsyncIterator<Buffer>;
@@ -22,13 +27,16 @@ export class BodyReader {
   private total = 0;
   private ended = false;
   private discarding: Promise<boolean> | undefined;
+  private readonly initialBudgetMs: number;
 
   constructor(
     private readonly req: AnyRequest,
     private readonly maxBytes: number,
     private readonly chunkBytes: number,
+    private budgetMs: number,
   ) {
     this.iterator = req[Symbol.asyncIterator]();
+    this.initialBudgetMs = budgetMs;
   }
 
   get finished(): boolean {
@@ -55,7 +63,7 @@ export class BodyReader {
     while (size < this.chunkBytes && !this.ended) {
       let step: Step | undefined;
       if (size === 0 || this.req.readableLength > 0) {
-        step = await this.read();
+        step = await this.demand();
       } else {
         // Nothing buffered: see whether the end (or more data) arrives within this turn.
         const peek = this.read();
@@ -95,7 +103,7 @@ export class BodyReader {
     // resume() would do nothing while the iterator listens for 'readable': read it out instead.
     const limit = this.total + upTo;
     try {
-      for (let step = await this.read(); !step.done; step = await this.read()) {
+      for (let step = await this.demand(); !step.done; step = await this.demand()) {
         this.total += step.value.length;
         if (this.total > limit) {
           this.req.destroy();
@@ -107,6 +115,21 @@ export class BodyReader {
     }
     this.ended = true;
     return true;
+  }
+
+  /** The next piece the server needs now: the wait is charged to the client's budget. */
+  private async demand(): Promise<Step> {
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RequestTimeout(`the client sent no more of its body within its ${this.initialBudgetMs} ms`)), Math.max(0, this.budgetMs));
+    });
+    try {
+      return await Promise.race([this.read(), late]);
+    } finally {
+      clearTimeout(timer);
+      this.budgetMs -= performance.now() - started;
+    }
   }
 
   private read(): Promise<Step> {

@@ -8,10 +8,10 @@ import {
   type WireMessage,
 } from '../../schemas/index.js';
 import type { ServerContext } from '../context.js';
-import { BodyTooLarge, logFailure, NoWorker, outcomeOf, ProtocolViolation, ResponseAborted, WorkerTimeout } from '../failures.js';
+import { BodyTooLarge, logFailure, NoWorker, outcomeOf, ProtocolViolation, RequestTimeout, ResponseAborted, WorkerTimeout } from '../failures.js';
 import type { AnyResponse } from '../listener.js';
 import type { BodyReader } from './body-reader.js';
-import { refuseOversizedBody } from './refuse-body.js';
+import { refuseOversizedBody, refuseSlowBody } from './refuse-body.js';
 import { responseHeaders, sendPlain } from './respond.js';
 import type { RequestScope } from './scope.js';
 
@@ -360,6 +360,7 @@ export class HttpExchange implements Recipient, Expiring {
     logFailure(this.ctx.logger, error, { channel: this.target, reply_channel: reply, path: this.inbound.scope.path });
     if (error instanceof ChannelFull) this.ctx.metrics?.channelFull.inc({ channel: this.target });
     if (oversized) return;
+    if (error instanceof RequestTimeout && !this.res.headersSent) return refuseSlowBody(this.res);
     if (!this.res.headersSent) {
       const { status, reason, headers } = outcomeOf(error);
       sendPlain(this.res, status, reason, headers.length === 0 ? undefined : Object.fromEntries(headers));

@@ -1,13 +1,13 @@
 import type { Http2ServerRequest } from 'node:http2';
 import type { Headers } from '../../schemas/index.js';
 import type { ServerContext } from '../context.js';
-import { BodyTooLarge } from '../failures.js';
+import { BodyTooLarge, RequestTimeout } from '../failures.js';
 import { hostAllowed } from '../host-check.js';
 import type { AnyRequest, AnyResponse } from '../listener.js';
 import { serveStatic } from '../static-files.js';
 import { BodyReader } from './body-reader.js';
 import { HttpExchange, type Inbound } from './exchange.js';
-import { refuseOversizedBody } from './refuse-body.js';
+import { refuseOversizedBody, refuseSlowBody } from './refuse-body.js';
 import { sendPlain } from './respond.js';
 import { BadRequestTarget, headerPairs, headerValue, requestScope, type RequestScope } from './scope.js';
 
@@ -29,7 +29,7 @@ export function handleRequest(ctx: ServerContext, req: AnyRequest, res: AnyRespo
     throw error;
   }
   const declared = Number(headerValue(headers, 'content-length') ?? 0);
-  if (declared > options.limits.maxBodyBytes) return refuseOversizedBody(res, new BodyReader(req, options.limits.maxBodyBytes, options.limits.bodyChunkBytes));
+  if (declared > options.limits.maxBodyBytes) return refuseOversizedBody(res, new BodyReader(req, options.limits.maxBodyBytes, options.limits.bodyChunkBytes, options.limits.requestTimeoutMs));
   if (ctx.staticMounts.length > 0) return staticOrExchange(ctx, req, res, scope, headers);
   return exchange(ctx, req, res, scope, headers);
 }
@@ -47,12 +47,13 @@ function exchange(ctx: ServerContext, req: AnyRequest, res: AnyResponse, scope: 
 
 async function exchangeWithBody(ctx: ServerContext, req: AnyRequest, res: AnyResponse, scope: RequestScope): Promise<void> {
   const { limits } = ctx.options;
-  const body = new BodyReader(req, limits.maxBodyBytes, limits.bodyChunkBytes);
+  const body = new BodyReader(req, limits.maxBodyBytes, limits.bodyChunkBytes, limits.requestTimeoutMs);
   let first;
   try {
     first = await body.next();
   } catch (error) {
     if (error instanceof BodyTooLarge) return refuseOversizedBody(res, body);
+    if (error instanceof RequestTimeout) return refuseSlowBody(res);
     return; // the client went away while sending
   }
   startExchange(ctx, req, res, scope, first, body);

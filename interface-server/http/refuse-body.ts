@@ -39,4 +39,16 @@ export function refuseOversizedBody(res: AnyResponse, body: BodyReader): void {
   sendPlain(res, 413, REASON, { connection: 'close' });
 }
 
+
+/**
+ * 408: the client took longer than `requestTimeoutMs` to send body bytes the server was waiting
+ * for. The rest is not worth waiting for: on HTTP/1.1 the connection closes once the answer is
+ * out; on HTTP/2 only the stream ends.
+ */
+export function refuseSlowBody(res: AnyResponse): void {
+  if (res.req.httpVersion === '2.0') return sendPlain(res, 408, 'request timeout');
+  sendPlain(res, 408, 'request timeout', { connection: 'close' });
+  res.once('finish', () => res.req.socket.destroy());
+}
+
 function noop(): void {}

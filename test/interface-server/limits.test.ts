@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import http2 from 'node:http2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LayerOptionsInput } from '../../channel-layer/index.js';
@@ -488,14 +489,39 @@ describe('slow and idle clients', () => {
     expect(await conn.closesWithin(6000), 'still open 6 s after partial headers, headersTimeoutMs 500').toBe(true);
   });
 
-  it('closes a connection whose request body stalls after requestTimeoutMs', async () => {
+  it('answers 408 and closes when the client stalls a body the worker is reading, after requestTimeoutMs', async () => {
     const h = await serve('memory', { limits: { headersTimeoutMs: 500, requestTimeoutMs: 1000 } });
+    echoSize(h);
     const conn = await RawConnection.open(h.url);
     sockets.push({ close: () => conn.destroy() });
     // Complete headers, 10 of the 100 announced body bytes, then nothing.
     await conn.write('POST /trickle HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n0123456789');
-    expect(await conn.closesWithin(6000), 'still open 6 s after a stalled body, requestTimeoutMs 1000').toBe(true);
+    await conn.waitForText('request timeout\n', 6000);
+    expect(conn.text).toMatch(/^HTTP\/1\.1 408 /);
+    expect(await conn.closesWithin(3000)).toBe(true);
   });
+
+  it('does not count against requestTimeoutMs the time the server holds the client back for a worker that reads slowly', async () => {
+    const h = await serve('memory', { limits: { requestTimeoutMs: 500, bodyChunkBytes: 16 * 1024 } });
+    keep(
+      httpWorker(h.workerLayer, async (io) => {
+        let bytes = (io.request.body as Uint8Array).length;
+        for (let more = io.request.more_body; more; ) {
+          await sleep(50); // 32 chunks, 50 ms each: 1.6 s in all, past requestTimeoutMs three times over
+          await io.pull(1);
+          let message = await io.next();
+          while (message.type !== 'http.request.body') message = await io.next();
+          bytes += (message.body as Uint8Array).length;
+          more = message.more_body === true;
+        }
+        await io.start(200, [['content-type', 'text/plain']]);
+        await io.body(`got ${bytes} bytes`);
+      }),
+    );
+    const res = await request(h.url, '/slow-reader', { method: 'POST', body: Buffer.alloc(512 * 1024, 's') });
+    expect(res.status).toBe(200);
+    expect(res.text).toBe(`got ${512 * 1024} bytes`);
+  }, 30_000);
 
   it('closes an idle keep-alive connection after keepAliveTimeoutMs', async () => {
     const h = await serve('memory', { limits: { keepAliveTimeoutMs: 500 } });
