@@ -13,7 +13,7 @@ export class WorkerMetrics {
   private readonly sentTo = new Map<string, Counter.Internal>();
   private admin: DurableAdmin | undefined;
 
-  constructor(registry: Registry, busy: () => number, durable: { config: DurableConfig; channels: string[] } | undefined) {
+  constructor(registry: Registry, busy: () => number, shed: { readonly expired: number; readonly late: number }, durable: { config: DurableConfig; channels: string[] } | undefined) {
     const registers = [registry];
     this.messages = new Counter({ name: 'switchyard_worker_messages_total', help: 'Messages this worker took, by channel', labelNames: ['channel'], registers });
     this.sent = new Counter({
@@ -21,6 +21,17 @@ export class WorkerMetrics {
       help: 'Messages consumers sent: to an app channel (by name, durable ones included), to reply channels ("reply"), to groups ("group"), elsewhere ("other")',
       labelNames: ['to'],
       registers,
+    });
+    new Counter({
+      name: 'switchyard_worker_requests_shed_total',
+      help: 'HTTP requests not run because their client had stopped waiting ("expired", dropped) or would have before they finished ("late", answered 503)',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ reason: 'expired' }, shed.expired);
+        this.inc({ reason: 'late' }, shed.late);
+      },
     });
     new Gauge({
       name: 'switchyard_worker_busy_ratio',

@@ -1,3 +1,4 @@
+import type { Admission } from './http/admission.js';
 import type { Logger } from 'pino';
 import { deadlines, type ChannelLayer, type Expiring } from '../channel-layer/index.js';
 import type { WireMessage } from '../schemas/index.js';
@@ -11,6 +12,8 @@ export interface Runtime {
   logger: Logger;
   /** How long one consumer may run before it is failed (500 / close 1011). */
   timeoutMs: number;
+  /** Whether an HTTP request is still worth running (see admission.ts). */
+  admission: Admission;
   /** `ctx.send`: a durable channel's queue, or the layer. */
   send(channel: string, message: WireMessage, options?: SendOptions): Promise<void>;
 }

@@ -12,6 +12,7 @@ import type { SendOptions } from './durable/options.js';
 import { runHttp } from './http/run-http.js';
 import { runChannel } from './run-channel.js';
 import type { Runtime } from './runtime.js';
+import { Admission } from './http/admission.js';
 import { runWebSocketEvent } from './websocket/run-websocket.js';
 
 /** The worker's options. Strict: a misspelt option fails. The descriptions are the README's reference. */
@@ -64,12 +65,13 @@ export class Worker {
     if (durable.length > 0 && config !== undefined) {
       this.sender = new DurableSender(config, new Map(durable.map((c) => [c.name, c.durable!])));
     }
+    const admission = new Admission();
     if (this.options.metrics) {
       const busy = (): number => this.running.size / this.options.concurrency;
-      this.metrics = new WorkerMetrics(this.options.metrics, busy, config && this.sender ? { config, channels: durable.map((c) => c.name) } : undefined);
+      this.metrics = new WorkerMetrics(this.options.metrics, busy, admission.shed, config && this.sender ? { config, channels: durable.map((c) => c.name) } : undefined);
     }
     const consumerLayer = this.metrics?.counting(layer, new Set(app.channels.keys())) ?? layer;
-    this.runtime = { app, layer: consumerLayer, logger, timeoutMs: this.options.timeoutMs, send: (channel, message, options) => this.send(channel, message, options) };
+    this.runtime = { app, layer: consumerLayer, logger, timeoutMs: this.options.timeoutMs, admission, send: (channel, message, options) => this.send(channel, message, options) };
     if (this.sender !== undefined && config !== undefined) {
       this.durableRunner = new DurableRunner(this.runtime, config, durable.map((consumer) => ({ consumer, options: consumer.durable! })));
     }

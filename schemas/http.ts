@@ -13,6 +13,11 @@ export const httpRequest = z.object({
   body: bytes,
   more_body: z.boolean().default(false),
   extensions: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+  /**
+   * When the client stops waiting (ms since the epoch, the server's clock): the server answers
+   * 504 then, so a worker that takes the request later drops it unrun.
+   */
+  deadline: z.number().optional(),
 });
 
 /**

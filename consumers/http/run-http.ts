@@ -18,6 +18,10 @@ export async function runHttp(runtime: Runtime, raw: WireMessage): Promise<void>
   const message = parseServerToWorker(raw) as HttpRequestMessage;
   const found = runtime.app.matchHttp(message.method, message.path);
   const consumer = found && 'route' in found ? found.route.name : `${message.method} ${message.path}`;
+  const began = Date.now();
+  const verdict = runtime.admission.verdict(consumer, message.deadline, began);
+  if (verdict === 'expired') return; // its client has had its 504: nobody to answer
+  if (verdict === 'late') return shed(runtime, message);
   const lifetime = new Lifetime(runtime.timeoutMs, consumer);
   const io = new ExchangeIO(runtime.layer, message.reply_channel, message.extensions, lifetime);
   let started = false;
@@ -40,6 +44,8 @@ export async function runHttp(runtime: Runtime, raw: WireMessage): Promise<void>
       response = toHttpResponse(ctx.response);
     }
     started = true;
+    // What the deadline is about is the start of the response (a stream may run for hours).
+    runtime.admission.took(consumer, Date.now() - began);
     await sendResponse(io, response, message.method, lifetime);
   } catch (error) {
     if (lifetime.reason instanceof ClientDisconnected) return; // nobody to tell
@@ -55,6 +61,16 @@ export async function runHttp(runtime: Runtime, raw: WireMessage): Promise<void>
     io.close();
   }
 }
+
+/** 503 at once for a request that would finish after its client stopped waiting. */
+async function shed(runtime: Runtime, message: HttpRequestMessage): Promise<void> {
+  const reply = (m: WireMessage): Promise<void> => runtime.layer.send(message.reply_channel, m);
+  const start = { type: 'http.response.start', status: 503, headers: [['content-type', 'text/plain; charset=utf-8'], ['retry-after', '1']] };
+  reply(start).catch(() => {});
+  await reply({ type: 'http.response.body', body: SHED_BODY, more_body: false }).catch(() => {});
+}
+
+const SHED_BODY = Buffer.from('server busy, try again later\n');
 
 /**
  * A whole body goes out with its start in the same turn, so the layer carries both in one

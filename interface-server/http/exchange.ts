@@ -151,6 +151,7 @@ export class HttpExchange implements Recipient, Expiring {
       body: first.body,
       more_body: first.more,
       extensions,
+      deadline: Date.now() + this.ctx.options.limits.responseTimeoutMs,
     };
   }
 
