@@ -20,6 +20,12 @@ export interface Recipient {
   deliver(message: WireMessage, group: string | undefined): void;
   /** Nothing more will arrive: the layer closed or lost its backing store. Called once. */
   lost(error: Error): void;
+  /**
+   * Keeps the channel through a short outage of the backing store (the Redis layer's
+   * `outageGraceMs`) instead of hearing `lost` at once: for holders that can wait, like an open
+   * WebSocket whose events wait in its queue. Others (a request waiting for its answer) hear at once.
+   */
+  readonly ridesOutOutages?: boolean;
 }
 
 export interface ReceiveOptions {

@@ -98,7 +98,7 @@ export function devCommand(): Command {
     const { settings, isSet } = resolved;
     const log = logFor(settings, true);
     const app = await loadApp(file);
-    const { inboxBatch: _redisOnly, ...layerSettings } = settings.layer;
+    const { inboxBatch: _redisOnly, outageGraceMs: _alsoRedisOnly, ...layerSettings } = settings.layer;
     const layer = new MemoryLayer({ ...layerSettings, processName: 'dev' });
     // Redis only when asked for, and then only for durable channels, under keys of its own: a
     // deployment's config file must not make a laptop take production's jobs.

@@ -19,7 +19,7 @@ export const settingsSchema = z.strictObject({
     .describe('The Redis that carries the channel layer and durable channels.'),
   layer: layerOptions
     .omit({ processName: true })
-    .extend({ inboxBatch: redisLayerOptions.shape.inboxBatch })
+    .extend({ inboxBatch: redisLayerOptions.shape.inboxBatch, outageGraceMs: redisLayerOptions.shape.outageGraceMs })
     .refine((layer) => layer.heartbeatTimeoutMs > layer.heartbeatIntervalMs, {
       path: ['heartbeatTimeoutMs'],
       message: 'must exceed layer.heartbeatIntervalMs',

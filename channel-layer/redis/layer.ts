@@ -54,6 +54,8 @@ export class RedisLayer implements ChannelLayer {
   private readonly closing = unlimited(new AbortController());
   private inboxReader: Promise<void> | undefined;
   private inboxAvailable = false;
+  /** While the inbox is cut off from Redis: when its recipients are told so. */
+  private outage: NodeJS.Timeout | undefined;
   private nextChannel = 0;
 
   constructor(input: RedisLayerOptionsInput = {}) {
@@ -215,6 +217,7 @@ export class RedisLayer implements ChannelLayer {
   async close(): Promise<void> {
     if (this.closing.signal.aborted) return;
     this.closing.abort(new LayerClosed());
+    this.outageOver();
     this.loseRecipients(new LayerClosed());
     await this.sender.drain();
     await Promise.allSettled([...this.receiving, this.inboxReader, this.liveness.stop()]);
@@ -319,6 +322,7 @@ export class RedisLayer implements ChannelLayer {
         continue;
       }
       this.inboxAvailable = true;
+      this.outageOver();
       try {
         const popped = await pop.pop([key], this.options.inboxBatch, stop);
         if (popped !== null && !stop.aborted) this.demultiplex(popped[1]);
@@ -327,7 +331,7 @@ export class RedisLayer implements ChannelLayer {
         this.inboxAvailable = false;
         const failure = toLayerError(error) as Error;
         this.local.rejectAll(failure);
-        this.loseRecipients(failure);
+        this.outageBegan(failure);
         await sleep(100, undefined, { signal: stop }).catch(noop); // no hot loop on a persistent error
       }
     }
@@ -370,9 +374,30 @@ export class RedisLayer implements ChannelLayer {
     return true;
   }
 
+  /**
+   * The inbox lost Redis. Recipients that ride out outages keep their channels for
+   * `outageGraceMs` (their own sends fail meanwhile, and they may try again): if Redis is back
+   * by then, the inbox is read again under the same name and they never hear of it; if not, they
+   * are told it is lost. The others are told at once.
+   */
+  private outageBegan(failure: Error): void {
+    if (this.outage !== undefined) return;
+    this.loseRecipients(failure, true);
+    this.outage = setTimeout(() => {
+      this.outage = undefined;
+      this.loseRecipients(failure);
+    }, this.options.outageGraceMs);
+    this.outage.unref();
+  }
+
+  private outageOver(): void {
+    clearTimeout(this.outage);
+    this.outage = undefined;
+  }
+
   /** Tells every recipient that nothing more will come, and forgets their channels. */
-  private loseRecipients(error: Error): void {
-    const lost = [...this.recipients];
+  private loseRecipients(error: Error, onlyImpatient = false): void {
+    const lost = [...this.recipients].filter(([, recipient]) => !onlyImpatient || recipient.ridesOutOutages !== true);
     for (const [channel] of lost) this.releaseChannel(channel);
     for (const [, recipient] of lost) recipient.lost(error);
   }

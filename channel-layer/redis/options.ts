@@ -14,6 +14,12 @@ export const redisLayerOptions = layerOptions.extend({
     .default('switchyard')
     .describe('namespace of every key, so apps and tests can share one Redis'),
   inboxBatch: z.number().int().positive().default(1000).describe('most envelopes the inbox reader takes from Redis per round trip (Redis layer only)'),
+  outageGraceMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(10_000)
+    .describe("how long the holders of process-specific channels (open WebSockets, requests waiting for an answer) ride out a Redis outage before they are told it is lost (Redis layer only)"),
   onWarning: z
     .custom<(message: string, error?: unknown) => void>((v) => typeof v === 'function')
     .optional()

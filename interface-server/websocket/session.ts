@@ -1,5 +1,5 @@
 import type { RawData, WebSocket } from 'ws';
-import { ChannelFull, deadlines, type Expiring, type Recipient } from '../../channel-layer/index.js';
+import { ChannelFull, deadlines, LayerUnavailable, type Expiring, type Recipient } from '../../channel-layer/index.js';
 import { encodedSize, encodesWithin, parseWorkerToServer, type WebsocketAccept, type WireMessage } from '../../schemas/index.js';
 import type { ServerContext } from '../context.js';
 import { logFailure, NoWorker, outcomeOf, ProtocolViolation, QueueOverflow, WorkerTimeout } from '../failures.js';
@@ -32,8 +32,8 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
   private readonly events: EventSequence;
   /** Events that came through a group (a full channel drops them instead of failing the connection). */
   private groupEvents: WeakSet<WireMessage> | undefined;
-  /** The last wait before sending the disconnect event again (0: it has not failed). */
-  private disconnectRetryMs = 0;
+  /** The last wait before sending an event again (0: the last send did not fail). */
+  private retryMs = 0;
   private carried: Record<string, unknown> | undefined;
   private deadline = 0;
   /** Whole milliseconds: a small integer, not a boxed double per connection. */
@@ -112,6 +112,9 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
       this.fail(error);
     }
   }
+
+  /** Its events wait in its queue while Redis is away (sends are tried again): see `sendFailed`. */
+  readonly ridesOutOutages = true;
 
   lost(error: Error): void {
     this.reply = ''; // the layer has forgotten it already
@@ -351,11 +354,14 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
    */
   private sendFailed(error: unknown): void {
     const event = this.events.inProgress;
-    if (error instanceof ChannelFull && event?.type === 'websocket.disconnect') {
-      // The app's cleanup (leaving groups, presence) runs on it: it must land. Tried again,
-      // backing off, while its deadline runs; past that the session gives up (logged).
-      this.disconnectRetryMs = Math.min(this.disconnectRetryMs * 2 || 25, 1000);
-      setTimeout(() => this.resend(event), this.disconnectRetryMs).unref();
+    // Sent again, backing off, while the event's deadline runs: a disconnect that finds the
+    // channel full (the app's cleanup runs on it: it must land), and any event while Redis is
+    // away (the socket stays open through a short outage; the layer says when it is too long,
+    // by `lost`).
+    const retry = (error instanceof ChannelFull && event?.type === 'websocket.disconnect') || error instanceof LayerUnavailable;
+    if (retry && event !== undefined && this.state.phase !== 'connecting') {
+      this.retryMs = Math.min(this.retryMs * 2 || 25, 1000);
+      setTimeout(() => this.resend(event), this.retryMs).unref();
       return;
     }
     if (error instanceof ChannelFull && event !== undefined && this.groupEvents?.has(event)) {
@@ -372,7 +378,10 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
   private resend(event: WireMessage): void {
     if (this.state.phase === 'closed' || this.events.inProgress !== event) return;
     this.ctx.layer.send(this.target, event).then(
-      () => this.ctx.metrics?.sent(this.target),
+      () => {
+        this.retryMs = 0;
+        this.ctx.metrics?.sent(this.target);
+      },
       (error: unknown) => this.sendFailed(error),
     );
   }
