@@ -42,6 +42,8 @@ export class Lifetime implements Expiring {
   constructor(
     private readonly ms: number,
     private readonly consumer: string,
+    /** Why it ends when `ms` have passed, if not the consumer's own timeout. */
+    private readonly lateWhy?: string,
   ) {
     this.deadline = deadlines.set(this, ms);
   }
@@ -76,7 +78,7 @@ export class Lifetime implements Expiring {
 
   expire(): void {
     this.deadline = 0;
-    this.end(new ConsumerTimeout(`${this.consumer} did not finish within ${this.ms} ms`));
+    this.end(new ConsumerTimeout(this.lateWhy ?? `${this.consumer} did not finish within ${this.ms} ms`));
   }
 
   /** `work`'s outcome, or a rejection with the reason if the lifetime ends first. */

@@ -22,7 +22,12 @@ export async function runHttp(runtime: Runtime, raw: WireMessage): Promise<void>
   const verdict = runtime.admission.verdict(consumer, message.deadline, began);
   if (verdict === 'expired') return; // its client has had its 504: nobody to answer
   if (verdict === 'late') return shed(runtime, message);
-  const lifetime = new Lifetime(runtime.timeoutMs, consumer);
+  // A consumer still running when its client stops waiting is stopped: its slot is worth more.
+  const left = message.deadline === undefined ? Infinity : message.deadline - began;
+  const lifetime =
+    left < runtime.timeoutMs
+      ? new Lifetime(left, consumer, `${consumer} was still running when its client stopped waiting (the server answered 504 at ${new Date(message.deadline!).toISOString()})`)
+      : new Lifetime(runtime.timeoutMs, consumer);
   const io = new ExchangeIO(runtime.layer, message.reply_channel, message.extensions, lifetime);
   let started = false;
   try {

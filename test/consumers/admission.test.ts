@@ -6,6 +6,10 @@ import { MemoryLayer, type WireMessage } from '../../channel-layer/index.js';
 import { createApp, text, Worker } from '../../consumers/index.js';
 import { Admission } from '../../consumers/http/admission.js';
 
+async function waitFor(test: () => boolean, ms = 5000): Promise<void> {
+  for (const until = Date.now() + ms; !test(); await sleep(20)) if (Date.now() > until) throw new Error('not within time');
+}
+
 describe('Admission: work nobody waits for is not done', () => {
   it('runs requests without a deadline or with time to spare, drops expired ones, and answers late ones', () => {
     const admission = new Admission();
@@ -25,9 +29,13 @@ describe('Admission: work nobody waits for is not done', () => {
 describe('a worker under overload', () => {
   it('drops a request whose client stopped waiting, answers 503 to one it could not finish in time, and runs the rest', async () => {
     let runs = 0;
-    const app = createApp().get('/slow', async () => {
+    let slowNext = 200;
+    const aborted: number[] = [];
+    const app = createApp().get('/slow', async (_request, ctx) => {
       runs++;
-      await sleep(200);
+      const ms = slowNext;
+      ctx.signal.addEventListener('abort', () => aborted.push(Date.now()));
+      await sleep(ms, undefined, { signal: ctx.signal }).catch(() => {});
       return text('done');
     });
     const layer = new MemoryLayer();
@@ -45,7 +53,7 @@ describe('a worker under overload', () => {
       });
       await Promise.race([finished, sleep(1000)]);
       layer.releaseChannel(reply);
-      return replies;
+      return replies.filter((m) => m.type !== 'http.request.pull'); // the consumer looked at its signal
     };
     try {
       const first = await ask(Date.now() + 30_000);
@@ -58,6 +66,14 @@ describe('a worker under overload', () => {
       expect(runs).toBe(1);
       expect((await ask(undefined))[0]).toMatchObject({ status: 200 }); // no deadline: runs
       expect(runs).toBe(2);
+      // Time enough by its typical time, but the client stops waiting before it finishes this
+      // once: the consumer is stopped at the deadline (its signal aborts), not at its own timeout.
+      slowNext = 5000;
+      aborted.length = 0; // (the runs before ended their signals as they finished)
+      const stoppedAt = Date.now() + 400;
+      await ask(stoppedAt);
+      await waitFor(() => aborted.length === 1);
+      expect(aborted[0]!).toBeGreaterThanOrEqual(stoppedAt - 50);
     } finally {
       await worker.stop();
       await layer.close();
