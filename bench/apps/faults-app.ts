@@ -2,6 +2,7 @@
  * The app of the fault suite (bench/faults.ts, `npm run faults`):
  *
  * - `GET /slow`: 2 s of waiting, then 200 (overload: run one worker with `--concurrency 4`);
+ * - `GET /fast`: 200 at once;
  * - `POST /upload-slow`: reads the body a chunk every 50 ms, answers its size;
  * - `/ws/echo`: echoes each frame;
  * - `/ws/room`: joins the group `room` on connect, leaves it on disconnect.
@@ -15,6 +16,8 @@ app.get('/slow', async () => {
   await sleep(2000);
   return text('done');
 });
+
+app.get('/fast', () => text('fast'));
 
 app.post('/upload-slow', async (request) => {
   let bytes = 0;
