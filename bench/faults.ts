@@ -415,14 +415,14 @@ async function main(): Promise<void> {
   const only = process.argv[2]; // `npm run faults -- outage`: the cases whose function name contains it
   const run = async (make: () => Promise<Row | Row[]>, name = make.name): Promise<void> => {
     if (only !== undefined && !name.includes(only)) return;
+    const from = rows.length;
     try {
       const made = await make();
       rows.push(...(Array.isArray(made) ? made : [made]));
     } catch (error) {
       rows.push({ name: `${name}: did not run`, expected: '—', seen: `failed to run: ${(error as Error).message.split('\n')[0]}`, pass: false });
     }
-    const last = rows.at(-1)!;
-    console.error(`${last.pass ? 'pass' : 'FAIL'}  ${last.name}: ${last.seen}`);
+    for (const row of rows.slice(from)) console.error(`${row.pass ? 'pass' : 'FAIL'}  ${row.name}: ${row.seen}`);
   };
   try {
     await run(overload);
