@@ -26,6 +26,12 @@ export interface Recipient {
    * WebSocket whose events wait in its queue. Others (a request waiting for its answer) hear at once.
    */
   readonly ridesOutOutages?: boolean;
+  /**
+   * Others may put the channel in groups (a WebSocket session's channel, which consumers join
+   * to groups): when its holder releases it, the layer takes it out of every group it is in,
+   * whatever the app did. Per-request channels leave this unset and cost nothing.
+   */
+  readonly joinsGroups?: boolean;
 }
 
 export interface ReceiveOptions {

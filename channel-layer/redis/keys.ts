@@ -8,6 +8,7 @@ import { inboxOf } from '../names.js';
  *   p:group:<group>   sorted set: member channel → time added (ms)
  *   p:alive           sorted set: inbox (`<process>!`) → last heartbeat (ms)
  *   p:receivers:<ch>  sorted set: inbox of each process receiving on channel ch → last heartbeat (ms)
+ *   p:joined:<inbox>  hash: a process's channel → the groups it was put in, one per line
  *
  * The group-send script derives members' list keys as `channelPrefix + inbox-or-channel`,
  * the same rule as `list()` below.
@@ -35,6 +36,11 @@ export class RedisKeys {
 
   get receiversPrefix(): string {
     return `${this.prefix}:receivers:`;
+  }
+
+  /** A process's channels and the groups they were put in (group-add-v1.lua). */
+  joined(inbox: string): string {
+    return `${this.prefix}:joined:${inbox}`;
   }
 
   group(group: string): string {

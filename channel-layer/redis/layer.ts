@@ -10,6 +10,7 @@ import { CapacityTable, parseLayerOptions } from '../options.js';
 import { assertMessage, normalizeMax, randomId } from '../validate.js';
 import { BatchedSender } from './batched-sender.js';
 import { PopPool } from './pop-pool.js';
+import { GroupLeaver } from './group-leaver.js';
 import { Liveness } from './liveness.js';
 import { redactUrl } from './redact.js';
 import type { BlockingPop, Popped } from './blocking-pop.js';
@@ -49,6 +50,7 @@ export class RedisLayer implements ChannelLayer {
   private readonly memberships = new Map<string, Set<string>>();
   private readonly pops: PopPool;
   private readonly liveness: Liveness;
+  private readonly leaver: GroupLeaver;
   private readonly receiving = new Set<Promise<unknown>>();
   /** Every pending receive listens to it (through LinkedAbort): no listener limit. */
   private readonly closing = unlimited(new AbortController());
@@ -68,6 +70,7 @@ export class RedisLayer implements ChannelLayer {
     this.sender = new BatchedSender(this.redis, this.options.expiryMs + 1000);
     this.pops = new PopPool(this.options.url, this.inbox, this.redis);
     this.liveness = new Liveness(this.redis, this.keys, this.inbox, this.options.heartbeatIntervalMs, this.options.heartbeatTimeoutMs);
+    this.leaver = new GroupLeaver(this.redis, this.keys.joined(this.inbox), this.keys.group(''));
   }
 
   /** Resolves once Redis answers; rejects with LayerUnavailable after `timeoutMs`. */
@@ -152,6 +155,7 @@ export class RedisLayer implements ChannelLayer {
 
   releaseChannel(channel: string): void {
     if (!this.held.delete(channel)) return;
+    if (this.recipients.get(channel)?.joinsGroups === true) this.leaver.leave(channel);
     this.recipients.delete(channel);
     this.local.drop(channel);
     const groups = this.memberships.get(channel);
@@ -164,7 +168,12 @@ export class RedisLayer implements ChannelLayer {
     assertGroupName(group);
     assertChannelName(channel);
     this.assertAvailable();
-    await this.redis.zadd(this.keys.group(group), Date.now(), channel).catch(rethrowLayerError);
+    const inbox = inboxOf(channel);
+    const added =
+      inbox === undefined
+        ? this.redis.zadd(this.keys.group(group), Date.now(), channel)
+        : this.redis.switchyardGroupAddV1(this.keys.group(group), this.keys.joined(inbox), Date.now(), channel, group, this.options.heartbeatTimeoutMs);
+    await added.catch(rethrowLayerError);
     if (this.held.has(channel)) this.remember(channel, group);
   }
 
@@ -220,7 +229,7 @@ export class RedisLayer implements ChannelLayer {
     this.outageOver();
     this.loseRecipients(new LayerClosed());
     await this.sender.drain();
-    await Promise.allSettled([...this.receiving, this.inboxReader, this.liveness.stop()]);
+    await Promise.allSettled([...this.receiving, this.inboxReader, this.liveness.stop(), this.leaver.flush()]);
     this.pops.closeAll();
     await this.redis.quit().catch(() => this.redis.disconnect());
   }

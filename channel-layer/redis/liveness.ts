@@ -77,7 +77,7 @@ export class Liveness {
   private beat(): void {
     if (this.redis.status !== 'ready') return; // beats again on 'ready'
     const now = Date.now();
-    const pipeline = this.redis.pipeline().zadd(this.keys.alive, now, this.inbox);
+    const pipeline = this.redis.pipeline().zadd(this.keys.alive, now, this.inbox).pexpire(this.keys.joined(this.inbox), this.timeoutMs);
     for (const channel of this.mine) pipeline.zadd(this.keys.receivers(channel), now, this.inbox);
     pipeline.exec().catch(noop);
   }

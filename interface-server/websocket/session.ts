@@ -116,6 +116,9 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
   /** Its events wait in its queue while Redis is away (sends are tried again): see `sendFailed`. */
   readonly ridesOutOutages = true;
 
+  /** Consumers put it in groups: released, it leaves them all, whatever the app's disconnect does. */
+  readonly joinsGroups = true;
+
   lost(error: Error): void {
     this.reply = ''; // the layer has forgotten it already
     this.fail(error);

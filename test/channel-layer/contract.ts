@@ -398,6 +398,23 @@ export function channelLayerContract(name: string, newNamespace: () => LayerFact
       expect(await asker.hasReceivers(held)).toBe(false);
     });
 
+    it('takes a released channel whose recipient joins groups out of every group another process put it in', async () => {
+      const holder = await layer();
+      const other = await layer();
+      const channel = holder.openChannel({ ...recorder(), joinsGroups: true });
+      const kept = holder.openChannel({ ...recorder(), joinsGroups: true });
+      await other.groupAdd('room.a', channel);
+      await other.groupAdd('room.b', channel);
+      await other.groupAdd('room.a', kept);
+      expect(await other.groupMembers('room.a')).toEqual(expect.arrayContaining([channel, kept]));
+      holder.releaseChannel(channel);
+      for (let tries = 0; (await other.groupMembers('room.a')).includes(channel) || (await other.groupSize('room.b')) > 0; tries++) {
+        if (tries > 50) throw new Error('still a member 5 s after its holder released it');
+        await sleep(100);
+      }
+      expect(await other.groupMembers('room.a')).toEqual([kept]);
+    });
+
     it('never calls a recipient inside the sender\'s call', async () => {
       const l = await layer();
       const r = recorder();

@@ -1,0 +1,40 @@
+import type { ScriptedRedis } from './scripts.js';
+
+/** How long released channels gather before they leave their groups in one call. */
+const LEAVE_MS = 250;
+/** Most channels one call takes (Lua's unpack and the command's size stay bounded). */
+const MAX_PER_CALL = 1000;
+
+/**
+ * Takes the channels this process lets go out of every group others put them in
+ * (leave-groups-v1.lua): at most one script call per LEAVE_MS however many close, and on
+ * `flush` (the layer closing). If Redis is away then, the memberships stay until a group send
+ * finds the channel no longer held and drops it, as it does for members of dead processes.
+ */
+export class GroupLeaver {
+  private channels: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly redis: ScriptedRedis,
+    private readonly joinedKey: string,
+    private readonly groupPrefix: string,
+  ) {}
+
+  leave(channel: string): void {
+    this.channels.push(channel);
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => void this.flush(), LEAVE_MS);
+    this.timer.unref();
+  }
+
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const channels = this.channels;
+    this.channels = [];
+    for (let from = 0; from < channels.length; from += MAX_PER_CALL) {
+      await this.redis.switchyardLeaveGroupsV1(this.joinedKey, this.groupPrefix, ...channels.slice(from, from + MAX_PER_CALL)).catch(() => {});
+    }
+  }
+}
