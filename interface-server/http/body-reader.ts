@@ -111,7 +111,10 @@ export class BodyReader {
         }
       }
     } catch {
-      return false; // the client went away
+      // The client went away, or was too slow with the rest (RequestTimeout): the connection
+      // cannot carry another request.
+      this.req.destroy();
+      return false;
     }
     this.ended = true;
     return true;
