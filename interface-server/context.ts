@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ChannelLayer } from '../channel-layer/index.js';
+import type { Backlog } from './http/backlog.js';
 import type { InFlight } from './in-flight.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ServerOptions } from './options.js';
@@ -16,6 +17,8 @@ export interface ServerContext {
   staticMounts: readonly { prefix: string; dir: string }[];
   /** Set when the server records metrics. */
   metrics: ServerMetrics | undefined;
+  /** How far behind each channel's workers are: requests they cannot reach in time get 503 on arrival. */
+  backlog: Backlog;
   /** Work that shutdown waits for. */
   inFlight: InFlight;
 }

@@ -31,6 +31,17 @@ export class NoWorker extends Error {
   }
 }
 
+/**
+ * The channel's workers are too far behind to start a new request before its client gives up
+ * (see http/backlog.ts). Logged once per episode by the backlog, not per request.
+ */
+export class Overloaded extends Error {
+  override readonly name = 'Overloaded';
+  constructor(channel: string) {
+    super(`${channel} is too far behind to serve a new request in time`);
+  }
+}
+
 /** A client kept sending past its connection's event queue (see EventSequence.add). */
 export class QueueOverflow extends Error {
   override readonly name = 'QueueOverflow';
@@ -69,6 +80,7 @@ const NONE: [string, string][] = [];
  */
 export function outcomeOf(error: unknown): Outcome {
   if (error instanceof ChannelFull) return { status: 503, closeCode: 1013, reason: 'server busy, try again later', headers: RETRY_SOON };
+  if (error instanceof Overloaded) return { status: 503, closeCode: 1013, reason: 'server busy, try again later', headers: RETRY_SOON };
   if (error instanceof NoWorker) return { status: 503, closeCode: 1013, reason: 'no worker is running, try again later', headers: RETRY_SOON };
   if (error instanceof LayerUnavailable || error instanceof LayerClosed) {
     return { status: 503, closeCode: 1013, reason: 'service unavailable, try again later', headers: RETRY_SOON };
@@ -86,6 +98,7 @@ export function outcomeOf(error: unknown): Outcome {
  */
 export function logFailure(logger: Logger, error: unknown, context: { channel: string; reply_channel: string; path: string }): void {
   const on = context.channel;
+  if (error instanceof Overloaded) return; // the backlog logs when the refusing begins and ends
   if (error instanceof MessageValidationError) {
     logger.error({ ...context, messageType: error.messageType, field: error.field }, `malformed message from the worker for ${on}: ${error.message}`);
   } else if (error instanceof ProtocolViolation) {

@@ -28,6 +28,7 @@ export class ServerMetrics {
   readonly duration: Histogram<'protocol'>;
   readonly workerWait: Histogram<'protocol'>;
   readonly channelFull: Counter<'channel'>;
+  readonly overloaded: Counter<'channel'>;
   private readonly messages: Counter<'channel' | 'direction'>;
   private readonly byChannel = new Map<string, { in: Tally; out: Tally }>();
   /** Children bound once per label set: a label lookup hashes its labels on every call. */
@@ -43,6 +44,12 @@ export class ServerMetrics {
     this.duration = new Histogram({ name: 'switchyard_http_request_duration_seconds', help: 'Time from request to the end of its response', labelNames: ['protocol'], buckets: SECONDS, registers });
     this.workerWait = new Histogram({ name: 'switchyard_http_worker_wait_seconds', help: 'Time from sending a request to the workers to the start of their response', labelNames: ['protocol'], buckets: SECONDS, registers });
     this.channelFull = new Counter({ name: 'switchyard_channel_full_total', help: 'Requests and WebSocket events refused because their channel was full', labelNames: ['channel'], registers });
+    this.overloaded = new Counter({
+      name: 'switchyard_http_overloaded_total',
+      help: "HTTP requests answered 503 on arrival because their channel's workers could not have started them before the response timeout",
+      labelNames: ['channel'],
+      registers,
+    });
     this.messages = new Counter({
       name: 'switchyard_server_messages_total',
       help: 'Messages sent to the workers (out) and received back (in), by the channel the request or connection is routed to',

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino, type Logger } from 'pino';
 import type { ChannelLayer } from '../channel-layer/index.js';
 import { routeTable, type ServerContext } from './context.js';
+import { Backlog } from './http/backlog.js';
 import { handleRequest } from './http/handle-request.js';
 import { headerListSize } from './http/header-limit.js';
 import { sendPlain } from './http/respond.js';
@@ -51,6 +52,7 @@ export class InterfaceServer {
       staticMounts: sortMounts(this.options.static),
       metrics: undefined,
       inFlight: new InFlight(),
+      backlog: new Backlog(this.options.limits.responseTimeoutMs, this.logger),
     };
     if (this.options.metrics) this.ctx.metrics = new ServerMetrics(this.options.metrics, () => this.sessions.size);
     this.upgrades = {

@@ -8,8 +8,9 @@ import {
   type WireMessage,
 } from '../../schemas/index.js';
 import type { ServerContext } from '../context.js';
-import { BodyTooLarge, logFailure, NoWorker, outcomeOf, ProtocolViolation, RequestTimeout, ResponseAborted, WorkerTimeout } from '../failures.js';
+import { BodyTooLarge, logFailure, NoWorker, outcomeOf, Overloaded, ProtocolViolation, RequestTimeout, ResponseAborted, WorkerTimeout } from '../failures.js';
 import type { AnyResponse } from '../listener.js';
+import type { ChannelBacklog } from './backlog.js';
 import type { BodyReader } from './body-reader.js';
 import { refuseOversizedBody, refuseSlowBody } from './refuse-body.js';
 import { responseHeaders, sendPlain } from './respond.js';
@@ -67,6 +68,8 @@ export class HttpExchange implements Recipient, Expiring {
   private hinted = false;
   /** Body chunks written to a client that has not taken them yet. */
   private undrained = 0;
+  /** The channel's backlog, while this request counts in it (sent, no response start yet). */
+  private waitingIn: ChannelBacklog | undefined;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -80,6 +83,10 @@ export class HttpExchange implements Recipient, Expiring {
   /** Sends the request to the workers; from here on, replies, the client and the clock drive it. */
   start(): void {
     this.res.on('close', this.onClose); // 'close' comes once; `once` would wrap it per request
+    if (!this.ctx.backlog.of(this.target).admits()) {
+      this.fail(new Overloaded(this.target));
+      return;
+    }
     const known = this.ctx.layer.hasReceivers(this.target);
     if (known === true) this.send();
     else known.then((some) => (some ? this.send() : this.fail(new NoWorker(this.target))), this.onSendFailed);
@@ -98,6 +105,14 @@ export class HttpExchange implements Recipient, Expiring {
     this.sentAt = performance.now();
     this.arm(options.limits.responseTimeoutMs, 'no response started');
     layer.send(this.target, this.requestMessage()).then(this.countSent, this.onSendFailed);
+    this.waitingIn = this.ctx.backlog.of(this.target);
+    this.waitingIn.sent();
+  }
+
+  /** The request no longer waits for its start: `served`, or ended some other way. */
+  private settle(served: boolean): void {
+    this.waitingIn?.settled(served);
+    this.waitingIn = undefined;
   }
 
   private readonly countSent = (): void => this.ctx.metrics?.sent(this.target);
@@ -127,6 +142,7 @@ export class HttpExchange implements Recipient, Expiring {
   /** Everything the exchange holds goes, whichever way it ended. */
   private finish(): void {
     this.state = 'done';
+    this.settle(false);
     deadlines.cancel(this, this.deadline);
     this.deadline = 0;
     this.res.off('close', this.onClose);
@@ -192,6 +208,7 @@ export class HttpExchange implements Recipient, Expiring {
   }
 
   private head(message: HttpResponseStart): void {
+    this.settle(message.status !== 503); // a 503 is a refusal, not the workers' capacity
     this.ctx.metrics?.waitedForWorker(this.inbound.scope.http_version === '2', (performance.now() - this.sentAt) / 1000);
     this.res.writeHead(message.status, responseHeaders(message.headers, this.inbound.scope.http_version === '2'));
     // Node queues a response's output while the one before it on the connection is still going,
@@ -360,6 +377,7 @@ export class HttpExchange implements Recipient, Expiring {
     if (this.pullChannel !== undefined) this.toWorker({ type: 'http.disconnect' }).catch(() => {});
     logFailure(this.ctx.logger, error, { channel: this.target, reply_channel: reply, path: this.inbound.scope.path });
     if (error instanceof ChannelFull) this.ctx.metrics?.channelFull.inc({ channel: this.target });
+    if (error instanceof Overloaded) this.ctx.metrics?.overloaded.inc({ channel: this.target });
     if (oversized) return;
     if (error instanceof RequestTimeout && !this.res.headersSent) return refuseSlowBody(this.res);
     if (!this.res.headersSent) {
