@@ -53,6 +53,18 @@ export const httpResponseStart = z.object({
   trailers: z.boolean().default(false),
 });
 
+/**
+ * Worker → server: a whole response in one message, the same as `http.response.start`
+ * followed by one `http.response.body` without `more_body`. Most responses are whole when the
+ * app returns them; one message instead of two halves what each side spends on the answer.
+ */
+export const httpResponse = z.object({
+  type: z.literal('http.response'),
+  status: z.number().int().min(200).max(599),
+  headers: headers.default([]),
+  body: bytes.default(() => new Uint8Array(0)),
+});
+
 export const httpResponseBody = z.object({
   type: z.literal('http.response.body'),
   body: bytes.default(() => new Uint8Array(0)),
@@ -101,6 +113,7 @@ export type HttpRequestPull = z.infer<typeof httpRequestPull>;
 export type HttpResponseCredit = z.infer<typeof httpResponseCredit>;
 export type HttpResponseAbort = z.infer<typeof httpResponseAbort>;
 export type HttpResponseStart = z.infer<typeof httpResponseStart>;
+export type HttpResponse = z.infer<typeof httpResponse>;
 export type HttpResponseBody = z.infer<typeof httpResponseBody>;
 export type HttpResponsePush = z.infer<typeof httpResponsePush>;
 export type HttpResponseEarlyHints = z.infer<typeof httpResponseEarlyHints>;

@@ -57,9 +57,7 @@ export async function runHttp(runtime: Runtime, raw: WireMessage): Promise<void>
     runtime.logger.error({ err: error, consumer, path: message.path, trace_id: message.traceparent && traceId(message.traceparent) }, `HTTP consumer ${consumer} failed: ${(error as Error)?.message ?? error}`);
     const answer = started
       ? io.send({ type: 'http.response.abort', reason: 'the application failed' })
-      : io.send({ type: 'http.response.start', status: 500, headers: [['content-type', 'text/plain; charset=utf-8']] }).then(() =>
-          io.send({ type: 'http.response.body', body: Buffer.from('internal server error\n') }),
-        );
+      : io.send({ type: 'http.response', status: 500, headers: [['content-type', 'text/plain; charset=utf-8']], body: Buffer.from('internal server error\n') });
     await answer.catch(() => {});
   } finally {
     lifetime.done();
@@ -69,17 +67,15 @@ export async function runHttp(runtime: Runtime, raw: WireMessage): Promise<void>
 
 /** 503 at once for a request that would finish after its client stopped waiting. */
 async function shed(runtime: Runtime, message: HttpRequestMessage): Promise<void> {
-  const reply = (m: WireMessage): Promise<void> => runtime.layer.send(message.reply_channel, m);
-  const start = { type: 'http.response.start', status: 503, headers: [['content-type', 'text/plain; charset=utf-8'], ['retry-after', '1']] };
-  reply(start).catch(() => {});
-  await reply({ type: 'http.response.body', body: SHED_BODY, more_body: false }).catch(() => {});
+  const headers = [['content-type', 'text/plain; charset=utf-8'], ['retry-after', '1']];
+  await runtime.layer.send(message.reply_channel, { type: 'http.response', status: 503, headers, body: SHED_BODY }).catch(() => {});
 }
 
 const SHED_BODY = Buffer.from('server busy, try again later\n');
 
 /**
- * A whole body goes out with its start in the same turn, so the layer carries both in one
- * batch and the server writes one response with a Content-Length; a stream goes chunk by chunk.
+ * A whole body goes out with its head as one `http.response`, which the server writes at once
+ * with a Content-Length; a stream goes as `http.response.start` and its chunks.
  */
 async function sendResponse(io: ExchangeIO, response: HttpResponse, method: string, lifetime: Lifetime): Promise<void> {
   const body = response.body;
@@ -92,9 +88,7 @@ async function sendResponse(io: ExchangeIO, response: HttpResponse, method: stri
     if (!bodyless && !response.headers.some(([name]) => name === 'content-length' || name === 'transfer-encoding')) {
       start.headers = [...response.headers, ['content-length', String(bytes.length)]];
     }
-    // Both go in one batch to one list: if the start fails, so does the body, which is awaited.
-    io.send(start).catch(() => {});
-    await io.send({ type: 'http.response.body', body: bytes, more_body: false });
+    await io.send({ type: 'http.response', status: start.status, headers: start.headers, body: bytes });
     return;
   }
   await io.send(start);

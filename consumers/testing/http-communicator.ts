@@ -89,6 +89,9 @@ async function collect(layer: TestBed['layer'], reply: string, pending: Buffer[]
           status = message.status as number;
           headers = message.headers as [string, string][];
           break;
+        case 'http.response':
+          chunks.push(Buffer.from(message.body as Uint8Array));
+          return response(message.status as number, message.headers as [string, string][], chunks, hints);
         case 'http.response.body':
           chunks.push(Buffer.from(message.body as Uint8Array));
           if (pull !== undefined) await layer.send(pull, { type: 'http.response.credit', chunks: 1 });

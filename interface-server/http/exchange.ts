@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { ChannelFull, deadlines, type Expiring, type Recipient } from '../../channel-layer/index.js';
 import {
   parseWorkerToServer,
+  type HttpResponse,
   type HttpResponseBody,
   type HttpResponsePush,
   type HttpResponseStart,
@@ -37,6 +38,7 @@ export interface Inbound {
  *                         ◀──────────────── http.response.early_hints / push     (optional)
  *                         ◀──────────────── http.response.start
  *                         ◀──────────────── http.response.body × n (more_body…)
+ *                         (or, for a whole response, one http.response instead of the two)
  *   http.response.credit ─────────────────▶ channel, as the client takes the bytes
  *   http.disconnect ──────────────────────▶ channel, if the client leaves early
  *
@@ -192,6 +194,10 @@ export class HttpExchange implements Recipient, Expiring {
         this.expect('waiting', 'http.response.body', message.type);
         this.head(message);
         return;
+      case 'http.response':
+        this.expect('waiting', 'http.response.body', message.type);
+        this.whole(message);
+        return;
       case 'http.response.body':
         this.expect('streaming', 'http.response.start', message.type);
         this.body(message);
@@ -208,18 +214,31 @@ export class HttpExchange implements Recipient, Expiring {
   }
 
   private head(message: HttpResponseStart): void {
-    this.settle(message.status !== 503); // a 503 is a refusal, not the workers' capacity
-    this.ctx.metrics?.waitedForWorker(this.inbound.scope.http_version === '2', (performance.now() - this.sentAt) / 1000);
-    this.res.writeHead(message.status, responseHeaders(message.headers, this.inbound.scope.http_version === '2'));
-    // Node queues a response's output while the one before it on the connection is still going,
-    // and a head sent with a first chunk of bytes jumps to the front of that queue, ahead of the
-    // 103 (which the client then reads as body). A string write queues the head behind it.
-    if (this.hinted) (this.res as ServerResponse).write('', 'latin1');
+    this.writeHead(message.status, message.headers);
     this.state = 'streaming';
     this.arm(this.ctx.options.limits.responseIdleTimeoutMs, 'response stalled');
     // A body sent with the start arrives with it (one batch from the layer); if none has by the
     // end of this turn, the head goes out alone.
     queueMicrotask(this.headAlone);
+  }
+
+  /** A whole response: its head and body in one write. */
+  private whole(message: HttpResponse): void {
+    this.writeHead(message.status, message.headers);
+    this.wroteBody = message.body.length > 0 && this.inbound.method !== 'HEAD';
+    this.finish();
+    if (this.wroteBody) (this.res as ServerResponse).end(message.body);
+    else this.res.end();
+  }
+
+  private writeHead(status: number, headers: [string, string][]): void {
+    this.settle(status !== 503); // a 503 is a refusal, not the workers' capacity
+    this.ctx.metrics?.waitedForWorker(this.inbound.scope.http_version === '2', (performance.now() - this.sentAt) / 1000);
+    this.res.writeHead(status, responseHeaders(headers, this.inbound.scope.http_version === '2'));
+    // Node queues a response's output while the one before it on the connection is still going,
+    // and a head sent with a first chunk of bytes jumps to the front of that queue, ahead of the
+    // 103 (which the client then reads as body). A string write queues the head behind it.
+    if (this.hinted) (this.res as ServerResponse).write('', 'latin1');
   }
 
   private readonly headAlone = (): void => {

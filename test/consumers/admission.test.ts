@@ -45,7 +45,7 @@ describe('a worker under overload', () => {
       const replies: WireMessage[] = [];
       let done: () => void = () => {};
       const finished = new Promise<void>((resolve) => (done = resolve));
-      const reply = layer.openChannel({ deliver: (m) => void (replies.push(m), m.type === 'http.response.body' && !m.more_body && done()), lost: () => done() });
+      const reply = layer.openChannel({ deliver: (m) => void (replies.push(m), m.type === 'http.response' && done()), lost: () => done() });
       await layer.send('http.request', {
         type: 'http.request', reply_channel: reply, http_version: '1.1', path: '/slow', raw_path: Buffer.from('/slow'), query_string: Buffer.alloc(0),
         headers: [['host', 'test']], client: null, server: null, method: 'GET', scheme: 'http', body: Buffer.alloc(0), more_body: false,
@@ -57,12 +57,12 @@ describe('a worker under overload', () => {
     };
     try {
       const first = await ask(Date.now() + 30_000);
-      expect(first[0]).toMatchObject({ type: 'http.response.start', status: 200 });
+      expect(first[0]).toMatchObject({ type: 'http.response', status: 200 });
       expect(runs).toBe(1);
       expect(await ask(Date.now() - 1)).toEqual([]); // expired: not run, nobody to answer
       expect(runs).toBe(1);
       const late = await ask(Date.now() + 50); // 50 ms left, the consumer takes 200
-      expect(late[0]).toMatchObject({ type: 'http.response.start', status: 503, headers: expect.arrayContaining([['retry-after', '1']]) });
+      expect(late[0]).toMatchObject({ type: 'http.response', status: 503, headers: expect.arrayContaining([['retry-after', '1']]) });
       expect(runs).toBe(1);
       expect((await ask(undefined))[0]).toMatchObject({ status: 200 }); // no deadline: runs
       expect(runs).toBe(2);

@@ -537,6 +537,26 @@ describe.each(['memory', 'redis'] as const)('HTTP/1.1 on the %s layer', (kind) =
     expect(Object.keys(extensions)).not.toContain('http.response.push');
   });
 
+  it('a whole http.response: one message gives the client status, headers and body; after early hints the 103 still comes first; HEAD gets no body', async () => {
+    const { url } = await serve(async (io) => {
+      if (io.request.path === '/hinted') await io.send({ type: 'http.response.early_hints', links: ['</app.js>; rel=preload; as=script'] });
+      await io.send({ type: 'http.response', status: 201, headers: [['content-type', 'text/plain'], ['content-length', '5'], ['x-whole', 'yes']], body: Buffer.from('whole') });
+    });
+    const res = await rawRequest(`${url}/plain`);
+    expect(res.status).toBe(201);
+    expect(res.headers['x-whole']).toBe('yes');
+    expect(res.headers['content-length']).toBe('5');
+    expect(res.body.toString()).toBe('whole');
+    const informational: http.InformationEvent[] = [];
+    const hinted = await rawRequest(`${url}/hinted`, { onInformation: (info) => informational.push(info) });
+    expect(informational.map((i) => i.statusCode)).toEqual([103]);
+    expect(hinted.body.toString()).toBe('whole');
+    const head = await rawRequest(`${url}/plain`, { method: 'HEAD' });
+    expect(head.status).toBe(201);
+    expect(head.headers['content-length']).toBe('5');
+    expect(head.body.length).toBe(0);
+  });
+
   it('push on HTTP/1.1 becomes a 103 early hint with a preload link', async () => {
     const { url } = await serve(async (io) => {
       await io.send({ type: 'http.response.push', path: '/pushed.css', headers: [] });

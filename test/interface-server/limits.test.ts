@@ -402,6 +402,32 @@ describe.each(['memory', 'redis'] as const)('malformed and out-of-order worker m
     expect(lines[0]).toMatchObject({ channel: 'http.request', messageType: 'http.response.body', field: 'body', path: '/bad' });
   });
 
+  it('answers 500 to a whole http.response whose body is not bytes, naming the field', async () => {
+    const h = await setUp((io) => io.send({ type: 'http.response', status: 200, headers: [], body: 'not bytes' }));
+    const [good, bad] = await Promise.all([fetch(`${h.url}/good`), fetch(`${h.url}/bad`)]);
+    expect(bad.status).toBe(500);
+    expect(good.status).toBe(200);
+    expect(await good.text()).toBe('fine');
+    const lines = errorLines(h);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ channel: 'http.request', messageType: 'http.response', field: 'body', path: '/bad' });
+  });
+
+  it('cuts a started response off when a whole http.response follows its start', async () => {
+    const h = await setUp(async (io) => {
+      await io.start(200, [['content-type', 'text/plain']]);
+      await io.send({ type: 'http.response.body', body: Buffer.from('first part '), more_body: true });
+      await io.send({ type: 'http.response', status: 200, headers: [], body: Buffer.from('again') });
+    });
+    const [good, bad] = await Promise.all([fetch(`${h.url}/good`), fetch(`${h.url}/bad`)]);
+    expect(bad.status).toBe(200);
+    await expect(bad.text()).rejects.toThrow();
+    expect(good.status).toBe(200);
+    const lines = errorLines(h);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.msg).toContain('out-of-order message from the worker for http.request: expected "http.response.body", got "http.response"');
+  });
+
   it('answers 500 to an http.response.body before http.response.start, with an error log line', async () => {
     const h = await setUp((io) => io.send({ type: 'http.response.body', body: Buffer.from('too early'), more_body: false }));
     const [good, bad] = await Promise.all([fetch(`${h.url}/good`), fetch(`${h.url}/bad`)]);
