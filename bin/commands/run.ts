@@ -11,6 +11,7 @@ import { addSettingFlags, resolveSettings, type ResolvedSettings } from '../conf
 import type { CommandName } from '../config/flags.js';
 import type { Settings } from '../config/schema.js';
 import { processRegistry } from '../metrics.js';
+import { assertCanListen } from '../port-check.js';
 import { loadApp } from '../load-app.js';
 import { logger, onShutdownSignal, tlsFiles, waitForRedis } from '../options.js';
 
@@ -104,8 +105,10 @@ export function devCommand(): Command {
     // deployment's config file must not make a laptop take production's jobs.
     const durable = isSet('redis.url') ? { url: settings.redis.url, prefix: `${settings.redis.prefix}-dev` } : undefined;
     const metrics = processRegistry(layer);
-    const worker = new Worker(app, layer, { ...workerOptionsFrom(settings), durable, metrics, logger: log.child({ role: 'worker' }) });
     const server = new InterfaceServer(layer, { ...serverOptionsFrom(resolved, app.manifest(), true), metrics, logger: log.child({ role: 'server' }) });
+    // A taken port is reported before the worker starts (and logs that it did).
+    await assertCanListen(server.options.host, server.options.port);
+    const worker = new Worker(app, layer, { ...workerOptionsFrom(settings), durable, metrics, logger: log.child({ role: 'worker' }) });
     let draining = true; // until started: health endpoints first, "not ready" until then
     const { admin: adminAt } = settings;
     const admin = adminAt.port === undefined ? undefined : await startAdmin(adminAt.host, adminAt.port, { layer, registry: metrics, draining: () => draining }, log);

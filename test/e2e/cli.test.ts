@@ -131,6 +131,30 @@ describe('bad flag values', () => {
     }
   });
 
+  it('dev on a port already in use says so before starting the worker', async () => {
+    const taken = createServer();
+    taken.listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    try {
+      const { port } = taken.address() as AddressInfo;
+      const result = await runSwitchyard(['dev', QUICKSTART, '--port', String(port)], {}, 8000);
+      expect(result.timedOut).toBe(false);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`EADDRINUSE: address already in use 127.0.0.1:${port}`);
+      expect(result.stdout + result.stderr).not.toContain('worker started');
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('an app that throws while loading: its message, then its stack pointing at its own file and line', async () => {
+    const result = await runSwitchyard(['dev', 'test/e2e/apps/throws-on-load.ts', '--port', '0'], {}, 8000);
+    expect(result.timedOut).toBe(false);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('switchyard: could not load test/e2e/apps/throws-on-load.ts: the database URL is missing');
+    expect(result.stderr).toMatch(/throws-on-load\.ts:5:\d+/);
+  });
+
   it('dev APP --concurrency 0 (out of range) exits non-zero', async () => {
     const result = await runSwitchyard(['dev', QUICKSTART, '--concurrency', '0']);
     expect(result.timedOut).toBe(false);
