@@ -20,15 +20,29 @@ export class HeaderList {
     return this.pairs.some(([n]) => n === key);
   }
 
-  /** A cookie's value from the Cookie header(s). */
+  /**
+   * A cookie's value from the Cookie header(s): the first of that name, without the double
+   * quotes RFC 6265 allows around it, percent-decoded when it decodes. Never throws: a
+   * malformed header is the client's, and must not fail the request.
+   */
   cookie(name: string): string | undefined {
     for (const header of this.getAll('cookie')) {
       for (const part of header.split(';')) {
         const eq = part.indexOf('=');
-        if (eq !== -1 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+        if (eq !== -1 && part.slice(0, eq).trim() === name) return cookieValue(part.slice(eq + 1).trim());
       }
     }
     return undefined;
+  }
+}
+
+function cookieValue(raw: string): string {
+  const value = raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1) : raw;
+  if (!value.includes('%')) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value; // not percent-encoding after all (a bare % or a broken sequence): as sent
   }
 }
 

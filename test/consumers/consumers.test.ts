@@ -40,6 +40,14 @@ describe('HTTP consumers', () => {
     expect(res.json()).toEqual({ id: '42', sort: 'name', agent: 'test', session: 's 1' });
   });
 
+  it('cookies: a malformed Cookie header never fails the request; quoted values lose their quotes', async () => {
+    const app = createApp().get('/c', (req) => json({ a: req.headers.cookie('a'), b: req.headers.cookie('b'), c: req.headers.cookie('c'), d: req.headers.cookie('d') }));
+    const http = new HttpCommunicator(bed(app).bed);
+    const res = await http.get('/c', { headers: { cookie: 'a=%E0%A4%A; b="quoted value"; c=100%; junk; =x; d=%41' } });
+    expect(res.status).toBe(200);
+    expect(res.json()).toEqual({ a: '%E0%A4%A', b: 'quoted value', c: '100%', d: 'A' });
+  });
+
   it('answers 404 for unknown paths, 405 with Allow for wrong methods, and HEAD with the GET route', async () => {
     const app = createApp().get('/only-get', () => text('body'));
     const http = new HttpCommunicator(bed(app).bed);
