@@ -186,7 +186,8 @@ export interface Listening {
   wsUrl: string;
 }
 
-async function listening(proc: SwitchyardProcess): Promise<Listening> {
+/** Waits for the "listening on" line of a server process and reads its address from it. */
+export async function listening(proc: SwitchyardProcess): Promise<Listening> {
   const line = await proc.waitForMessage(/^listening on http:\/\//);
   const match = /^listening on (http:\/\/(.+):(\d+))$/.exec(line.msg);
   if (match === null) throw new Error(`cannot read the address from ${JSON.stringify(line.msg)}`);
