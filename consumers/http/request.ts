@@ -2,6 +2,7 @@ import type { HttpRequest as HttpRequestMessage } from '../../schemas/index.js';
 import type { Lifetime } from '../runtime.js';
 import type { ExchangeIO } from './exchange-io.js';
 import { HeaderList } from './headers.js';
+import { markLive } from './ready-body.js';
 
 /**
  * The request as an HTTP consumer sees it. The body can be read once, whole (`bytes`,
@@ -110,13 +111,15 @@ export class HttpRequest {
     for (const [name, value] of this.headers.pairs) headers.append(name, value);
     const chunks = hasBody ? this.stream() : undefined;
     const body = chunks
-      ? new ReadableStream<Uint8Array>({
-          async pull(controller) {
-            const next = await chunks.next();
-            if (next.done) controller.close();
-            else controller.enqueue(next.value);
-          },
-        })
+      ? markLive(
+          new ReadableStream<Uint8Array>({
+            async pull(controller) {
+              const next = await chunks.next();
+              if (next.done) controller.close();
+              else controller.enqueue(next.value);
+            },
+          }),
+        )
       : null;
     return new Request(this.url, { method: this.method, headers, body, signal: this.signal, duplex: 'half' } as RequestInit);
   }

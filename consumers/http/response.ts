@@ -58,12 +58,24 @@ export function redirect(location: string, status = 302): HttpResponse {
   return new HttpResponse(status, [['location', location]], null);
 }
 
+/**
+ * A Response's headers as Node servers of fetch handlers send them. The Fetch standard's
+ * `new Response(string)` types the body `text/plain;charset=UTF-8`; @hono/node-server, and Node
+ * servers generally, write `text/plain; charset=UTF-8`. The two mean the same; an app moved over
+ * keeps the spelling its clients (and their tests) already see.
+ */
+function fetchHeaders(headers: globalThis.Headers): [string, string][] {
+  const pairs = headerPairs(headers);
+  for (const pair of pairs) if (pair[0] === 'content-type' && pair[1] === 'text/plain;charset=UTF-8') pair[1] = 'text/plain; charset=UTF-8';
+  return pairs;
+}
+
 export function toHttpResponse(value: ResponseLike): HttpResponse {
   if (typeof value === 'object' && value !== null && (value as unknown as Record<symbol, unknown>)[RESPONSE_BRAND] === true) {
     return value as HttpResponse;
   }
   if (typeof value === 'string') return text(value);
   if (value instanceof Uint8Array) return new HttpResponse(200, [['content-type', 'application/octet-stream']], value);
-  if (value instanceof Response) return new HttpResponse(value.status, headerPairs(value.headers), value.body);
+  if (value instanceof Response) return new HttpResponse(value.status, fetchHeaders(value.headers), value.body);
   throw new TypeError('an HTTP consumer must return a response: text(), json(), stream(), respond(), a Response, a string or bytes');
 }

@@ -4,6 +4,7 @@ import { compose } from '../middleware.js';
 import { broadcast, Lifetime, type Runtime } from '../runtime.js';
 import type { HttpContext } from '../types.js';
 import { ClientDisconnected, ExchangeIO } from './exchange-io.js';
+import { readReady } from './ready-body.js';
 import { HttpRequest } from './request.js';
 import { text, toHttpResponse, type HttpResponse } from './response.js';
 
@@ -78,7 +79,11 @@ const SHED_BODY = Buffer.from('server busy, try again later\n');
  * with a Content-Length; a stream goes as `http.response.start` and its chunks.
  */
 async function sendResponse(io: ExchangeIO, response: HttpResponse, method: string, lifetime: Lifetime): Promise<void> {
-  const body = response.body;
+  let body = response.body;
+  if (body instanceof ReadableStream) {
+    const ready = await readReady(body);
+    body = 'whole' in ready ? ready.whole : ready.stream;
+  }
   const start = { type: 'http.response.start', status: response.status, headers: response.headers };
   if (body === null || typeof body === 'string' || body instanceof Uint8Array) {
     const bytes = body === null ? EMPTY : typeof body === 'string' ? Buffer.from(body) : body;

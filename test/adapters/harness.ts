@@ -1,7 +1,7 @@
 /**
  * The targets of the differential tests and a client that captures responses byte for byte.
  *
- * Targets: each framework app served directly by node:http (Hono through ./fetch-bridge.ts),
+ * Targets: each framework app served directly by node:http (Hono through @hono/node-server),
  * and the switchyard app (apps/switchyard-app.ts, which mounts the same app objects) in two
  * topologies: `switchyard dev` (one process, in-memory layer) and `switchyard serve` + one
  * `switchyard worker` on a real redis-server of the suite's own.
@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { childEnv, randomPrefix, SwitchyardProcess, waitForBlockedWorkers } from '../helpers/processes.js';
 import { RedisServer } from '../helpers/redis-server.js';
-import { nodeToFetch } from './fetch-bridge.js';
+import { getRequestListener } from '@hono/node-server';
 
 export const FRAMEWORKS = ['express5', 'express4', 'koa', 'hono'] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
@@ -84,7 +84,7 @@ export async function startTargets(): Promise<Targets> {
     express5: http.createServer(express5),
     express4: http.createServer(express4),
     koa: http.createServer(koa.callback()),
-    hono: http.createServer(nodeToFetch(hono.fetch)),
+    hono: http.createServer(getRequestListener(hono.fetch)),
   };
   const procs: SwitchyardProcess[] = [];
   let redis: RedisServer | undefined;

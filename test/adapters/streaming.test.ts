@@ -2,7 +2,7 @@
  * Bodies in both directions, differentially: large and chunked uploads echoed back, responses
  * read chunk by chunk before they end, a client leaving mid-stream or before the response
  * starts (what the app hears of it), and 103 Early Hints. Every framework app runs directly
- * (node:http; Hono through ./fetch-bridge.ts) and through switchyard dev and serve + worker.
+ * (node:http; Hono through @hono/node-server, the server Hono users run) and through switchyard dev and serve + worker.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from 'vitest';

@@ -1,6 +1,6 @@
 /**
- * The differential tests' Hono app, under /hono. Served directly through the node:http → fetch
- * bridge of ../fetch-bridge.ts and through switchyard as `fromFetch(honoApp.fetch)`.
+ * The differential tests' Hono app, under /hono. Served directly by the Node
+ * server Hono users run (@hono/node-server) and through switchyard as `fromFetch(honoApp.fetch)`.
  */
 import { Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
