@@ -24,7 +24,7 @@ class Tally {
 
 /** The interface server's metrics, registered on the registry the admin port serves. */
 export class ServerMetrics {
-  readonly requests: Counter<'protocol' | 'status'>;
+  readonly requests: Counter<'protocol' | 'code'>;
   readonly duration: Histogram<'protocol'>;
   readonly workerWait: Histogram<'protocol'>;
   readonly channelFull: Counter<'channel'>;
@@ -40,7 +40,7 @@ export class ServerMetrics {
     const flush = (): void => {
       for (const tally of this.tallies) tally.flush();
     };
-    this.requests = new Counter({ name: 'switchyard_http_requests_total', help: 'HTTP requests answered, by protocol and status', labelNames: ['protocol', 'status'], registers, collect: flush });
+    this.requests = new Counter({ name: 'switchyard_http_requests_total', help: 'HTTP requests answered, by protocol and status code (`aborted`: the client left before the end)', labelNames: ['protocol', 'code'], registers, collect: flush });
     this.duration = new Histogram({ name: 'switchyard_http_request_duration_seconds', help: 'Time from request to the end of its response', labelNames: ['protocol'], buckets: SECONDS, registers });
     this.workerWait = new Histogram({ name: 'switchyard_http_worker_wait_seconds', help: 'Time from sending a request to the workers to the start of their response', labelNames: ['protocol'], buckets: SECONDS, registers });
     this.channelFull = new Counter({ name: 'switchyard_channel_full_total', help: 'Requests and WebSocket events refused because their channel was full', labelNames: ['channel'], registers });
@@ -77,7 +77,7 @@ export class ServerMetrics {
   answered(protocol: 'http1' | 'h2', status: number | 'aborted', seconds: number): void {
     const bound = this.byProtocol[protocol];
     let tally = bound.byStatus.get(status);
-    if (tally === undefined) bound.byStatus.set(status, (tally = this.tally(this.requests.labels({ protocol, status: String(status) }))));
+    if (tally === undefined) bound.byStatus.set(status, (tally = this.tally(this.requests.labels({ protocol, code: String(status) }))));
     tally.add(1);
     bound.duration.observe(seconds);
   }

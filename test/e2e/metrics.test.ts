@@ -41,14 +41,14 @@ describe('metrics on the admin port', () => {
     // the worker as ordinary first events, answered with a done each (no accept).
     await expect.poll(async () => sample(await scrape(serverAdmin), 'switchyard_server_messages_total{channel="websocket",direction="in"}')).toBe(2);
     const fromServer = await scrape(serverAdmin);
-    expect(sample(fromServer, 'switchyard_http_requests_total{protocol="http1",status="200"}')).toBe(7);
-    expect(sample(fromServer, 'switchyard_http_requests_total{protocol="http1",status="404"}')).toBe(1);
+    expect(sample(fromServer, 'switchyard_http_requests_total{protocol="http1",code="200"}')).toBe(7);
+    expect(sample(fromServer, 'switchyard_http_requests_total{protocol="http1",code="404"}')).toBe(1);
     expect(sample(fromServer, 'switchyard_http_worker_wait_seconds_count{protocol="http1"}')).toBe(8);
     expect(sample(fromServer, 'switchyard_websocket_connections')).toBe(2);
     expect(sample(fromServer, 'switchyard_layer_dropped_messages_total{reason="expired"}')).toBe(0);
-    // Each request out, its start and body back; each connect out, its done back.
+    // Each request out, its whole response back (one http.response); each connect out, its done back.
     expect(sample(fromServer, 'switchyard_server_messages_total{channel="http.request",direction="out"}')).toBe(8);
-    expect(sample(fromServer, 'switchyard_server_messages_total{channel="http.request",direction="in"}')).toBe(16);
+    expect(sample(fromServer, 'switchyard_server_messages_total{channel="http.request",direction="in"}')).toBe(8);
     expect(sample(fromServer, 'switchyard_server_messages_total{channel="websocket",direction="out"}')).toBe(2);
     expect(sample(fromServer, 'switchyard_server_messages_total{channel="websocket",direction="in"}')).toBe(2);
 
@@ -56,7 +56,13 @@ describe('metrics on the admin port', () => {
     expect(sample(fromWorker, 'switchyard_worker_messages_total{channel="http.request"}')).toBe(8);
     expect(sample(fromWorker, 'switchyard_worker_messages_total{channel="websocket"}')).toBe(2); // two connects
     expect(sample(fromWorker, 'switchyard_worker_busy_ratio')).toBe(0);
-    expect(sample(fromWorker, 'switchyard_worker_messages_sent_total{to="reply"}')).toBe(18);
+    expect(sample(fromWorker, 'switchyard_worker_messages_sent_total{to="reply"}')).toBe(10);
+    // Node's own metrics under the names stock dashboards query.
+    for (const text of [fromServer, fromWorker]) {
+      expect(text).toMatch(/^process_cpu_seconds_total \d/m);
+      expect(text).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
+      expect(text).not.toContain('switchyard_process_');
+    }
     for (const ws of sockets) ws.close();
   }, 30_000);
 
