@@ -1,64 +1,45 @@
 /**
- * The README's testing guide, as written: groups across two communicators, a channel consumer
- * driven through the bed's layer, and a durable consumer on a Redis of the test's own.
+ * The README's testing guide, exactly as written: each ```ts block under "## Testing your
+ * consumers" is copied out of the README into a module of its own (beside the Quick start's
+ * app.ts, also copied out, as a user's project would have them) and run. Any drift between
+ * the README, the app and the testing kit fails here.
  */
-import { describe, expect, it } from 'vitest';
-import { DurableAdmin, durableSender, RedisLayer, Worker } from '../../index.js';
-import { createApp } from '../../consumers/index.js';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { RedisServer } from '../helpers/redis-server.js';
-import { TestBed, WebSocketCommunicator } from '../../consumers/testing/index.js';
-import app from '../../examples/quickstart/app.js';
+import { ROOT } from '../helpers/processes.js';
+import { blockAsModule, quickStartApp, readmeSection, tsBlocks } from '../helpers/readme.js';
 
-describe('the README testing guide', () => {
-  it('two connections in one room hear each other', async () => {
-    const bed = new TestBed(app);
-    try {
-      const alice = new WebSocketCommunicator(bed, '/ws/chat/lobby?name=alice');
-      const bob = new WebSocketCommunicator(bed, '/ws/chat/lobby?name=bob');
-      expect((await alice.connect()).accepted).toBe(true);
-      expect((await bob.connect()).accepted).toBe(true);
-      await alice.sendText('hi');
-      expect(await bob.receive()).toEqual({ text: '{"from":"alice","text":"hi"}' });
-      expect(await alice.receive()).toEqual({ text: '{"from":"alice","text":"hi"}' });
-    } finally {
-      await bed.close();
-    }
+/** Inside the repository, so that `import … from 'switchyard'` resolves to this package. */
+const DIR = join(ROOT, '.tmp', 'readme-testing-guide');
+
+const blocks = tsBlocks(readmeSection('Testing your consumers'));
+let redis: RedisServer | undefined;
+
+beforeAll(() => {
+  rmSync(DIR, { recursive: true, force: true });
+  mkdirSync(DIR, { recursive: true });
+  writeFileSync(join(DIR, 'app.ts'), quickStartApp());
+  blocks.forEach((block, i) => writeFileSync(join(DIR, `block-${i + 1}.ts`), blockAsModule(block)));
+});
+
+afterAll(async () => {
+  await redis?.stop();
+  rmSync(DIR, { recursive: true, force: true });
+});
+
+describe('the README testing guide, block by block as written', () => {
+  it('has its four examples', () => {
+    if (blocks.length !== 4) throw new Error(`expected 4 ts blocks under "## Testing your consumers", found ${blocks.length}`);
   });
 
-  it('a channel consumer runs on a message sent to the bed’s layer', async () => {
-    const made: string[] = [];
-    const thumbnails = createApp().channel('thumbnails', (message) => {
-      made.push(String(message.image));
+  for (let i = 0; i < 4; i++) {
+    it(`block ${i + 1}: ${blocks[i]?.split('\n').find((line) => !line.startsWith('import ') && line.trim() !== '')?.slice(0, 60) ?? ''}`, async () => {
+      const usesRedis = blocks[i]!.includes('redisUrl');
+      if (usesRedis) redis ??= await RedisServer.start();
+      const { run } = (await import(join(DIR, `block-${i + 1}.ts`))) as { run: (redisUrl: string) => Promise<void> };
+      await run(redis?.url ?? '');
     });
-    const bed = new TestBed(thumbnails);
-    try {
-      await bed.start();
-      await bed.layer.send('thumbnails', { type: 'thumbnail.make', image: 'cat.png' });
-      await expect.poll(() => made).toEqual(['cat.png']);
-    } finally {
-      await bed.close();
-    }
-  });
-
-  it('a durable consumer runs on a Redis of the test’s own', async () => {
-    const redis = await RedisServer.start();
-    const made: string[] = [];
-    const app = createApp().channel('thumbnails', (message) => void made.push(String(message.image)), { durable: { attempts: 1 } });
-    try {
-      const config = { url: redis.url, prefix: `test-${process.pid}` };
-      const layer = new RedisLayer(config);
-      const worker = new Worker(app, layer, { durable: config });
-      await layer.waitUntilReady(5_000);
-      await worker.start();
-      const sender = durableSender(app, config);
-      await sender.send('thumbnails', { type: 'thumbnail.make', image: 'cat.png' }, { jobId: 'thumb:cat' });
-      const admin = new DurableAdmin(config);
-      await expect.poll(async () => (await admin.counts('thumbnails')).completed).toBe(1);
-      await Promise.all([worker.stop(), sender.close(), admin.close()]);
-      await layer.close();
-      expect(made).toEqual(['cat.png']);
-    } finally {
-      await redis.stop();
-    }
-  });
+  }
 });

@@ -13,25 +13,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childEnv, listening, ROOT, SwitchyardProcess } from '../helpers/processes.js';
+import { quickStartApp, readmeSection } from '../helpers/readme.js';
 import { WsClient } from './ws-client.js';
 
 const run = promisify(execFile);
 
-/** The first TypeScript block after the README's "## Quick start" heading. */
-function quickStartApp(): string {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('\n## Quick start'));
-  const match = /```ts\n([\s\S]*?)```/.exec(section);
-  if (match === null) throw new Error('the README has no ```ts block under "## Quick start"');
-  return match[1]!;
-}
-
 /** The command the README gives for the Quick start, as it is written there. */
 function quickStartCommand(): string[] {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('\n## Quick start'));
-  const line = /^npx switchyard dev app\.ts\b/m.exec(section);
-  if (line === null) throw new Error('the README\'s Quick start does not say "npx switchyard dev app.ts"');
+  if (!/^npx switchyard dev app\.ts\b/m.test(readmeSection('Quick start'))) throw new Error('the README\'s Quick start does not say "npx switchyard dev app.ts"');
   return ['switchyard', 'dev', 'app.ts'];
 }
 
