@@ -86,6 +86,9 @@ export class App {
   }
 
   websocket<State extends Record<string, unknown> = Record<string, unknown>>(path: string, consumer: WebSocketConsumer<State>): this {
+    if (consumer.receive !== undefined && consumer.receiveJson !== undefined) {
+      throw new TypeError(`websocket ${path}: give receive or receiveJson, not both`);
+    }
     this.websocketRoutes.push({ pattern: compilePathPattern(path), consumer: consumer as unknown as WebSocketConsumer, name: `websocket ${path}` });
     return this;
   }

@@ -26,7 +26,7 @@ export async function runChannel(runtime: Runtime, channel: ChannelConsumer, raw
       locals: {},
       send: (target, next, options) => runtime.send(target, next, options),
       groupSend: (group, next) => runtime.layer.groupSend(group, next),
-      broadcast: (group, data) => broadcast(runtime, group, data),
+      broadcast: (group, data, options) => broadcast(runtime, group, data, options),
     };
     await lifetime.race(
       compose(runtime.app.middleware, ctx, async () => {

@@ -4,6 +4,7 @@ import { deadlines, type ChannelLayer, type Expiring } from '../channel-layer/in
 import type { WireMessage } from '../schemas/index.js';
 import type { App } from './app.js';
 import type { SendOptions } from './durable/options.js';
+import type { BroadcastOptions, WebSocketContext } from './types.js';
 
 /** What every consumer runner of one worker shares. */
 export interface Runtime {
@@ -96,7 +97,13 @@ export class Lifetime implements Expiring {
   }
 }
 
-/** `ctx.broadcast`: a `websocket.send` to a group, which the servers apply to members directly. */
-export function broadcast(runtime: Runtime, group: string, data: string | Uint8Array): Promise<void> {
-  return runtime.layer.groupSend(group, typeof data === 'string' ? { type: 'websocket.send', text: data } : { type: 'websocket.send', bytes: data });
+/**
+ * `ctx.broadcast`: a `websocket.send` to a group, which the servers apply to members directly;
+ * members named in `except` (by their channel) skip it.
+ */
+export function broadcast(runtime: Runtime, group: string, data: string | Uint8Array, options: BroadcastOptions = {}): Promise<void> {
+  const frame: WireMessage = typeof data === 'string' ? { type: 'websocket.send', text: data } : { type: 'websocket.send', bytes: data };
+  const except = options.except === undefined ? [] : (Array.isArray(options.except) ? options.except : [options.except]) as (WebSocketContext | string)[];
+  if (except.length > 0) frame.except = except.map((member) => (typeof member === 'string' ? member : member.channel));
+  return runtime.layer.groupSend(group, frame);
 }

@@ -25,9 +25,15 @@ interface BaseContext {
   groupSend(group: string, message: WireMessage): Promise<void>;
   /**
    * Sends a frame to every WebSocket in `group`, written by the interface servers directly: no
-   * consumer runs per member, so it is the cheap way to fan out to many.
+   * consumer runs per member, so it is the cheap way to fan out to many. `except` leaves out
+   * connections: "everyone in the room but me" is `{ except: ctx }`.
    */
-  broadcast(group: string, data: string | Uint8Array): Promise<void>;
+  broadcast(group: string, data: string | Uint8Array, options?: BroadcastOptions): Promise<void>;
+}
+
+export interface BroadcastOptions {
+  /** Connections (a WebSocket context, or a connection's `channel`) that do not get the frame. */
+  except?: WebSocketContext | string | readonly (WebSocketContext | string)[];
 }
 
 export interface HttpContext extends BaseContext {
@@ -67,9 +73,13 @@ export interface WebSocketContext<State extends Record<string, unknown> = Record
   send(data: string | Uint8Array): Promise<void>;
   /** … or, with two arguments, a message to a named channel. */
   send(channel: string, message: WireMessage, options?: SendOptions): Promise<void>;
+  /** A text frame of `JSON.stringify(value)`. */
+  sendJson(value: unknown): Promise<void>;
   close(code?: number, reason?: string): Promise<void>;
   groupAdd(group: string): Promise<void>;
   groupDiscard(group: string): Promise<void>;
+  /** The groups this connection is in: the consumer's `groups`, and what `groupAdd` added since. */
+  readonly groups: readonly string[];
 }
 
 export interface ChannelContext extends BaseContext {
@@ -90,8 +100,19 @@ type Handler<C, A extends unknown[] = []> = (ctx: C, ...args: A) => void | Promi
  * that reach the connection through its groups (`chat.message`).
  */
 export interface WebSocketConsumer<State extends Record<string, unknown> = Record<string, unknown>> {
+  /**
+   * Groups every connection joins when it is accepted and leaves when it closes (as Django
+   * Channels' `groups`): a list, or made from the connection (`(ctx) => [`room.${ctx.params.room}`]`).
+   */
+  groups?: readonly string[] | ((ctx: WebSocketContext<State>) => readonly string[]);
   connect?: Handler<WebSocketContext<State>>;
   receive?: Handler<WebSocketContext<State>, [message: WebSocketMessage]>;
+  /**
+   * Instead of `receive`: each text frame parsed as JSON. A frame that is not JSON (or is
+   * binary) closes the connection with 1007, unless `invalidJson` handles it.
+   */
+  receiveJson?: Handler<WebSocketContext<State>, [data: unknown]>;
+  invalidJson?: Handler<WebSocketContext<State>, [message: WebSocketMessage, error: Error]>;
   disconnect?: Handler<WebSocketContext<State>, [close: { code: number; reason: string }]>;
   events?: Record<string, Handler<WebSocketContext<State>, [event: WireMessage]>>;
 }

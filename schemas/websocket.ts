@@ -50,6 +50,8 @@ export const websocketSend = z
     type: z.literal('websocket.send'),
     text: z.string().optional(),
     bytes: bytes.optional(),
+    /** Sent to a group: the channels of members that do not get the frame (the sender, say). */
+    except: z.array(z.string()).max(1000).optional(),
   })
   .refine(oneFramePayload, framePayloadError);
 

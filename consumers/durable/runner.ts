@@ -82,7 +82,7 @@ export class DurableRunner {
       locals: { jobId, attempt: job.attemptsMade + 1 },
       send: (channel, next, options) => this.runtime.send(channel, next, { traceparent, ...options }),
       groupSend: (group, next) => this.runtime.layer.groupSend(group, next),
-      broadcast: (group, data) => broadcast(this.runtime, group, data),
+      broadcast: (group, data, options) => broadcast(this.runtime, group, data, options),
     };
     try {
       await compose(this.runtime.app.middleware, ctx, async () => {

@@ -148,7 +148,7 @@ function httpContext(
     locals: {},
     send: (channel, message, options) => runtime.send(channel, message, { traceparent, ...options }),
     groupSend: (group, message) => layer.groupSend(group, message),
-    broadcast: (group, data) => broadcast(runtime, group, data),
+    broadcast: (group, data, options) => broadcast(runtime, group, data, options),
     earlyHints: (links, headers = []) => io.send({ type: 'http.response.early_hints', links, headers }),
     push: (path, headers = []) => io.send({ type: 'http.response.push', path, headers }),
   };

@@ -143,6 +143,7 @@ export class WebSocketCommunicator {
         }
         return;
       case 'websocket.send':
+        if (this.channel !== undefined && (message.except as string[] | undefined)?.includes(this.channel)) return; // a broadcast that leaves this one out
         this.push(message.text !== undefined ? { text: message.text as string } : { bytes: Buffer.from(message.bytes as Uint8Array) });
         return;
       case 'websocket.done':

@@ -4,7 +4,7 @@ import type { SendOptions } from '../durable/options.js';
 import { HeaderList } from '../http/headers.js';
 import { compose } from '../middleware.js';
 import { broadcast, Lifetime, type Runtime } from '../runtime.js';
-import type { WebSocketConsumer, WebSocketContext } from '../types.js';
+import type { WebSocketConsumer, WebSocketContext, WebSocketMessage } from '../types.js';
 
 /**
  * The connection's scope, kept by the runtime in the state the server carries (under a key
@@ -20,6 +20,8 @@ interface Scope {
 }
 
 const SCOPE_KEY = '$scope';
+/** The groups the connection is in, kept beside the scope: `ctx.groups`, and what it leaves on disconnect. */
+const GROUPS_KEY = '$groups';
 
 /**
  * Runs one WebSocket event (connect, receive, disconnect, or a custom group message) and
@@ -32,8 +34,9 @@ export async function runWebSocketEvent(runtime: Runtime, raw: WireMessage): Pro
   const isConnect = raw.type === 'websocket.connect';
   const preAccepted = isConnect && raw.accepted === true; // by the server, before any worker
   const carried = (raw.state ?? {}) as Record<string, unknown>;
-  const { [SCOPE_KEY]: savedScope, ...userState } = carried;
+  const { [SCOPE_KEY]: savedScope, [GROUPS_KEY]: savedGroups, ...userState } = carried;
   let scope = savedScope as Scope | undefined;
+  const groups = new Set<string>((savedGroups as string[] | undefined) ?? []);
   const send = (message: WireMessage): Promise<void> => runtime.layer.send(reply, message);
   let consumerName = 'websocket';
   let accepted = !isConnect || preAccepted;
@@ -65,7 +68,7 @@ export async function runWebSocketEvent(runtime: Runtime, raw: WireMessage): Pro
     consumerName = found.route.name;
     const consumer = found.route.consumer;
     lifetime = new Lifetime(runtime.timeoutMs, consumerName);
-    const ctx = websocketContext(runtime, reply, scope, found.params, consumerName, lifetime, state, queued, {
+    const ctx = websocketContext(runtime, reply, scope, found.params, consumerName, lifetime, state, queued, groups, {
       accept: () => {
         accepted = answered = true;
       },
@@ -75,6 +78,8 @@ export async function runWebSocketEvent(runtime: Runtime, raw: WireMessage): Pro
     });
     await lifetime.race(compose(runtime.app.middleware, ctx, () => dispatch(consumer, ctx, event as WireMessage, runtime)));
     if (isConnect && consumer.connect === undefined && !answered) await ctx.accept();
+    // A connection the app turned away, or one that closed, is in no group.
+    if ((isConnect && !accepted) || event.type === 'websocket.disconnect') await leaveAll(ctx);
     state = ctx.state;
   } catch (error) {
     runtime.logger.error({ err: error, consumer: consumerName, event: raw.type, path: scope?.path }, `WebSocket consumer ${consumerName} failed on "${raw.type}": ${(error as Error)?.message ?? error}`);
@@ -82,7 +87,7 @@ export async function runWebSocketEvent(runtime: Runtime, raw: WireMessage): Pro
     await send(close).catch(() => {});
   } finally {
     lifetime?.done();
-    const next = scope === undefined ? state : { ...state, [SCOPE_KEY]: scope };
+    const next = scope === undefined ? state : groups.size === 0 ? { ...state, [SCOPE_KEY]: scope } : { ...state, [SCOPE_KEY]: scope, [GROUPS_KEY]: [...groups] };
     // The done leaves in the same turn as the consumer's last frames: one batch on the layer.
     const done = send({ type: 'websocket.done', state: next });
     const failed = (await Promise.allSettled([...queued, done])).find((outcome) => outcome.status === 'rejected');
@@ -94,12 +99,19 @@ export async function runWebSocketEvent(runtime: Runtime, raw: WireMessage): Pro
 
 async function dispatch(consumer: WebSocketConsumer, ctx: WebSocketContext, event: WireMessage, runtime: Runtime): Promise<void> {
   switch (event.type) {
-    case 'websocket.connect':
+    case 'websocket.connect': {
+      // Joined before `connect` runs, so that it may already speak to the room (Channels' order).
+      const joins = typeof consumer.groups === 'function' ? consumer.groups(ctx) : (consumer.groups ?? []);
+      for (const group of joins) await ctx.groupAdd(group);
       await consumer.connect?.(ctx);
       return;
-    case 'websocket.receive':
-      await consumer.receive?.(ctx, { text: event.text as string | undefined, bytes: event.bytes as Uint8Array | undefined });
+    }
+    case 'websocket.receive': {
+      const message = { text: event.text as string | undefined, bytes: event.bytes as Uint8Array | undefined };
+      if (consumer.receiveJson !== undefined) await receiveJson(consumer, ctx, message);
+      else await consumer.receive?.(ctx, message);
       return;
+    }
     case 'websocket.disconnect':
       await consumer.disconnect?.(ctx, { code: event.code as number, reason: (event.reason as string) ?? '' });
       return;
@@ -115,6 +127,24 @@ async function dispatch(consumer: WebSocketConsumer, ctx: WebSocketContext, even
   }
 }
 
+/** `receiveJson`: the frame's JSON; a frame that is not JSON goes to `invalidJson`, or closes 1007. */
+async function receiveJson(consumer: WebSocketConsumer, ctx: WebSocketContext, message: WebSocketMessage): Promise<void> {
+  let data: unknown;
+  try {
+    if (message.text === undefined) throw new SyntaxError('a binary frame, where JSON text was expected');
+    data = JSON.parse(message.text);
+  } catch (error) {
+    if (consumer.invalidJson !== undefined) await consumer.invalidJson(ctx, message, error as Error);
+    else await ctx.close(1007, 'invalid JSON');
+    return;
+  }
+  await consumer.receiveJson!(ctx, data);
+}
+
+async function leaveAll(ctx: WebSocketContext): Promise<void> {
+  for (const group of ctx.groups) await ctx.groupDiscard(group);
+}
+
 function websocketContext(
   runtime: Runtime,
   reply: string,
@@ -124,6 +154,7 @@ function websocketContext(
   lifetime: Lifetime,
   state: Record<string, unknown>,
   queued: Promise<void>[],
+  groups: Set<string>,
   note: { accept(): void; deny(): void },
 ): WebSocketContext {
   const { layer } = runtime;
@@ -176,14 +207,26 @@ function websocketContext(
       if (message !== undefined) return runtime.send(target as string, message, { traceparent: scope.traceparent, ...options });
       return toClient(typeof target === 'string' ? { type: 'websocket.send', text: target } : { type: 'websocket.send', bytes: target });
     },
+    sendJson(value) {
+      return toClient({ type: 'websocket.send', text: JSON.stringify(value) });
+    },
     close(code = 1000, reason = '') {
       note.deny();
       return toClient({ type: 'websocket.close', code, reason });
     },
-    groupAdd: (group) => layer.groupAdd(group, reply),
-    groupDiscard: (group) => layer.groupDiscard(group, reply),
+    async groupAdd(group) {
+      await layer.groupAdd(group, reply);
+      groups.add(group);
+    },
+    async groupDiscard(group) {
+      await layer.groupDiscard(group, reply);
+      groups.delete(group);
+    },
+    get groups() {
+      return [...groups];
+    },
     groupSend: (group, message) => layer.groupSend(group, message),
-    broadcast: (group, data) => broadcast(runtime, group, data),
+    broadcast: (group, data, options) => broadcast(runtime, group, data, options),
   };
   return ctx;
 }

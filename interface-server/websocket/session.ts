@@ -167,6 +167,7 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
       const state = this.state;
       if (state.phase !== 'open' || state.ws === undefined) return;
       if (message.type === 'websocket.send') {
+        if (message.except?.includes(this.reply)) return;
         state.ws.send(message.text ?? message.bytes!);
         this.framesOut++;
       } else if (message.type === 'websocket.close') {

@@ -209,6 +209,64 @@ describe('WebSocket consumers', () => {
     expect(await ws.receive()).toEqual({ bytes: Buffer.from([0, 255]) });
   });
 
+  it('JSON consumers: receiveJson gets parsed frames, sendJson writes them; a frame that is not JSON closes 1007 unless invalidJson handles it', async () => {
+    const app = createApp()
+      .websocket('/ws/json', { receiveJson: (ctx, data) => ctx.sendJson({ got: data }) })
+      .websocket('/ws/lenient', {
+        receiveJson: (ctx, data) => ctx.sendJson(data),
+        invalidJson: (ctx, message, error) => ctx.sendJson({ error: error.name, text: message.text ?? null }),
+      });
+    const made = bed(app).bed;
+    const ws = new WebSocketCommunicator(made, '/ws/json');
+    await ws.connect();
+    await ws.sendText('{"a":[1,2]}');
+    expect(await ws.receive()).toEqual({ text: '{"got":{"a":[1,2]}}' });
+    await ws.sendText('{not json');
+    expect(await ws.receive()).toEqual({ close: { code: 1007, reason: 'invalid JSON' } });
+    const lenient = new WebSocketCommunicator(made, '/ws/lenient');
+    await lenient.connect();
+    await lenient.sendBytes(Uint8Array.of(1));
+    expect(await lenient.receive()).toEqual({ text: '{"error":"SyntaxError","text":null}' });
+    await lenient.sendText('7');
+    expect(await lenient.receive()).toEqual({ text: '7' });
+    expect(() => createApp().websocket('/both', { receive: () => {}, receiveJson: () => {} })).toThrow('give receive or receiveJson, not both');
+  });
+
+  it('groups: joined at connect before the connect consumer runs, listed in ctx.groups, left at disconnect; broadcast to everyone but the sender', async () => {
+    const seen: string[][] = [];
+    const app = createApp().websocket('/ws/room/:room', {
+      groups: (ctx) => [`room.${ctx.params.room}`, 'everyone'],
+      connect: async (ctx) => {
+        seen.push([...ctx.groups]);
+        await ctx.accept();
+      },
+      receive: async (ctx, m) => {
+        if (m.text === 'join extra') await ctx.groupAdd('extra');
+        else await ctx.broadcast(`room.${ctx.params.room}`, m.text!, { except: ctx });
+        seen.push([...ctx.groups]);
+      },
+    });
+    const made = bed(app).bed;
+    const alice = new WebSocketCommunicator(made, '/ws/room/a');
+    const bob = new WebSocketCommunicator(made, '/ws/room/a');
+    const carol = new WebSocketCommunicator(made, '/ws/room/b');
+    for (const ws of [alice, bob, carol]) await ws.connect();
+    expect(seen).toEqual([['room.a', 'everyone'], ['room.a', 'everyone'], ['room.b', 'everyone']]);
+    expect((await made.layer.groupMembers('everyone')).length).toBe(3);
+    await alice.sendText('join extra');
+    await alice.sendText('hello room');
+    expect(await bob.receive()).toEqual({ text: 'hello room' });
+    await bob.sendText('hi alice');
+    expect(await alice.receive()).toEqual({ text: 'hi alice' }); // alice never got her own line
+    expect(seen.slice(3)).toEqual([['room.a', 'everyone', 'extra'], ['room.a', 'everyone', 'extra'], ['room.a', 'everyone']]);
+    await alice.disconnect();
+    await expect.poll(async () => (await made.layer.groupMembers('extra')).length).toBe(0);
+    expect((await made.layer.groupMembers('room.a')).length).toBe(1);
+    expect((await made.layer.groupMembers('everyone')).length).toBe(2);
+    await carol.sendText('anyone?');
+    expect(await Promise.race([bob.receive(), new Promise((resolve) => setTimeout(resolve, 200, 'nothing'))])).toBe('nothing');
+  });
+
   it('keep state across events, and route by path parameters and query', async () => {
     const app = createApp().websocket<{ count: number; name: string }>('/ws/count/:name', {
       connect: async (ctx) => {
