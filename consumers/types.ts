@@ -44,8 +44,12 @@ export interface HttpContext extends BaseContext {
   response?: ResponseLike;
   /** 103 Early Hints: `Link` header values to preload, and any other hint headers. */
   earlyHints(links: string[], headers?: [string, string][]): Promise<void>;
-  /** HTTP/2 push where the client allows it, a preload hint otherwise. */
-  push(path: string, headers?: [string, string][]): Promise<void>;
+  /**
+   * HTTP/2 push where the client allows it (`'pushed'`: the server pushes, unless the client
+   * then declines), a 103 preload hint otherwise (`'hinted'`), nothing to an HTTP/1.0 client
+   * (`'dropped'`).
+   */
+  push(path: string, headers?: [string, string][]): Promise<'pushed' | 'hinted' | 'dropped'>;
 }
 
 export interface WebSocketMessage {
@@ -62,6 +66,8 @@ export interface WebSocketContext<State extends Record<string, unknown> = Record
   readonly client: [string, number] | null;
   /** Subprotocols the client offered. */
   readonly subprotocols: string[];
+  /** WebSocket extensions the connection speaks once accepted (`permessage-deflate`). */
+  readonly extensions: string[];
   /** This connection's channel: groups hold it, anyone may send to it. */
   readonly channel: string;
   /** Kept with the connection by the server and handed to every later event. */

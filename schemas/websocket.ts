@@ -12,6 +12,8 @@ export const websocketConnect = z.object({
   ...connectionScope,
   scheme: z.enum(['ws', 'wss']),
   subprotocols: z.array(z.string()).default([]),
+  /** WebSocket extensions the connection speaks once accepted, as the server negotiates them (`permessage-deflate`). */
+  extensions: z.array(z.string()).default([]),
   /**
    * The server accepted the WebSocket already (the app's manifest said the route has no
    * `connect` consumer and the app no middleware): the worker runs the event, but has no

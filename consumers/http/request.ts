@@ -32,6 +32,21 @@ export class HttpRequest {
     this.client = message.client;
   }
 
+  /** The client's connection to the interface server is TLS (or a trusted proxy's was: X-Forwarded-Proto). */
+  get secure(): boolean {
+    return this.scheme === 'https';
+  }
+
+  /** HTTP/2 server push is possible on this request's stream (`ctx.push` then pushes). */
+  get pushAvailable(): boolean {
+    return this.message.extensions?.['http.response.push'] !== undefined;
+  }
+
+  /** 103 Early Hints reach this client (HTTP/1.1 and HTTP/2; not HTTP/1.0). */
+  get earlyHintsAvailable(): boolean {
+    return this.message.extensions?.['http.response.early_hints'] !== undefined;
+  }
+
   get query(): URLSearchParams {
     return (this.parsedQuery ??= new URLSearchParams(Buffer.from(this.message.query_string).toString('latin1')));
   }

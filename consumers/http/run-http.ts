@@ -150,6 +150,11 @@ function httpContext(
     groupSend: (group, message) => layer.groupSend(group, message),
     broadcast: (group, data, options) => broadcast(runtime, group, data, options),
     earlyHints: (links, headers = []) => io.send({ type: 'http.response.early_hints', links, headers }),
-    push: (path, headers = []) => io.send({ type: 'http.response.push', path, headers }),
+    async push(path, headers = []) {
+      // The server pushes where the stream allows it, and sends a preload hint otherwise.
+      const outcome = request.pushAvailable ? 'pushed' : request.earlyHintsAvailable ? 'hinted' : 'dropped';
+      if (outcome !== 'dropped') await io.send({ type: 'http.response.push', path, headers });
+      return outcome;
+    },
   };
 }

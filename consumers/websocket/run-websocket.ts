@@ -16,6 +16,7 @@ interface Scope {
   headers: Headers;
   client: [string, number] | null;
   subprotocols: string[];
+  extensions: string[];
   traceparent?: string | undefined;
 }
 
@@ -55,6 +56,7 @@ export async function runWebSocketEvent(runtime: Runtime, raw: WireMessage): Pro
         headers: connect.headers,
         client: connect.client,
         subprotocols: connect.subprotocols,
+        extensions: connect.extensions,
         traceparent: connect.traceparent,
       };
     }
@@ -186,6 +188,7 @@ function websocketContext(
     },
     client: scope.client,
     subprotocols: scope.subprotocols,
+    extensions: scope.extensions ?? [], // (state carried from an older worker has none)
     channel: reply,
     state,
     locals: {},

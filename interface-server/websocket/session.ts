@@ -8,6 +8,7 @@ import { EventSequence } from './event-sequence.js';
 import { parseBroadcast, PROTOCOL_TYPE } from './group-messages.js';
 import { CLOSED, type SessionState } from './session-state.js';
 import { listenTo, type SocketEvents } from './socket-listeners.js';
+import { agreedExtensions } from './upgrader.js';
 import type { Handshake } from './handshake.js';
 
 
@@ -88,7 +89,8 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
       this.fail(error);
       return;
     }
-    const connect: WireMessage = { type: 'websocket.connect', ...scope, scheme: scope.scheme === 'https' ? 'wss' : 'ws', subprotocols: this.subprotocols };
+    const extensions = agreedExtensions(this.ctx.options, scope.http_version, scope.headers);
+    const connect: WireMessage = { type: 'websocket.connect', ...scope, scheme: scope.scheme === 'https' ? 'wss' : 'ws', subprotocols: this.subprotocols, extensions };
     if (acceptAtOnce) {
       connect.accepted = true;
       this.state = { phase: 'open', ws: undefined, paused: false, answeredPing: true };

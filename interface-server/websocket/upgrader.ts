@@ -32,6 +32,17 @@ export class Upgrader {
   }
 }
 
+/**
+ * The extensions a connection will speak once accepted: what the client offered
+ * (Sec-WebSocket-Extensions) and the server agrees to. `ws` negotiates permessage-deflate on
+ * HTTP/1.1 upgrades when the server enables it, and nothing else.
+ */
+export function agreedExtensions(options: ServerOptions, httpVersion: string, headers: readonly [string, string][]): string[] {
+  if (!options.websocket.perMessageDeflate || httpVersion === '2') return [];
+  const offered = headers.filter(([name]) => name === 'sec-websocket-extensions').flatMap(([, value]) => value.split(','));
+  return offered.some((offer) => offer.split(';')[0]!.trim().toLowerCase() === 'permessage-deflate') ? ['permessage-deflate'] : [];
+}
+
 /** The one WebSocket version spoken (RFC 6455); a handshake for another gets 426 naming it. */
 export const WEBSOCKET_VERSION = '13';
 
