@@ -46,6 +46,7 @@ export {
   type DurableCounts,
   type DurableOptionsInput,
   type SendOptions,
+  type FetchEnv,
   type FetchHandler,
   type NodeHandler,
   type ChannelContext,

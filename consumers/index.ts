@@ -14,7 +14,7 @@ export type {
   WebSocketContext,
   WebSocketMessage,
 } from './types.js';
-export { fromFetch, fromNode, type FetchHandler, type NodeHandler } from './adapters/index.js';
+export { fromFetch, fromNode, type FetchEnv, type FetchHandler, type NodeHandler } from './adapters/index.js';
 export {
   DurableAdmin,
   DurableSender,

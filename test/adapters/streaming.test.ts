@@ -199,8 +199,8 @@ describe.concurrent.each(TOPOLOGIES)('the client goes away, through switchyard %
 });
 
 // ---------------------------------------------------------------------------------------------
-describe.concurrent.each(TOPOLOGIES)('103 Early Hints (res.writeEarlyHints), through switchyard %s', (topology) => {
-  it.for(NODE_APPS)('%s: one preload link: the 103 with its Link header, then the 200', async (framework, { expect }) => {
+describe.concurrent.each(TOPOLOGIES)('103 Early Hints (res.writeEarlyHints; Hono: c.env.outgoing.writeEarlyHints), through switchyard %s', (topology) => {
+  it.for([...NODE_APPS, 'hono'] as const)('%s: one preload link: the 103 with its Link header, then the 200', async (framework, { expect }) => {
     const out = { path: `/${framework}/hint-one` };
     const direct = await send(targets.base('direct', framework), out);
     expect(direct.interim).toEqual([{ status: 103, headers: [['link', HINT_LINKS[0]]] }]);
@@ -209,7 +209,7 @@ describe.concurrent.each(TOPOLOGIES)('103 Early Hints (res.writeEarlyHints), thr
     expect(through.interim).toEqual(direct.interim);
   });
 
-  it.for(NODE_APPS)('%s: two preload links: the 103 with its Link header, then the 200', async (framework, { expect }) => {
+  it.for([...NODE_APPS, 'hono'] as const)('%s: two preload links: the 103 with its Link header, then the 200', async (framework, { expect }) => {
     const out = { path: `/${framework}/hints` };
     const direct = await send(targets.base('direct', framework), out);
     expect(direct.interim).toEqual([{ status: 103, headers: [['link', HINT_LINKS.join(', ')]] }]);
@@ -218,7 +218,7 @@ describe.concurrent.each(TOPOLOGIES)('103 Early Hints (res.writeEarlyHints), thr
     expect(through.interim).toEqual(direct.interim);
   });
 
-  it.for(NODE_APPS)('%s: the 103 keeps the other headers the app gave writeEarlyHints', async (framework, { expect }) => {
+  it.for([...NODE_APPS, 'hono'] as const)('%s: the 103 keeps the other headers the app gave writeEarlyHints', async (framework, { expect }) => {
     const out = { path: `/${framework}/hints-extra` };
     const direct = await send(targets.base('direct', framework), out);
     expect(direct.interim[0]?.headers).toContainEqual(['x-hint-trace', 'abc']);

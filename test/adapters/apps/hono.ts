@@ -6,9 +6,14 @@ import { Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { etag } from 'hono/etag';
 import { stream, streamSSE } from 'hono/streaming';
-import { eventsOf, generatedBody, record, release, visibleFetchHeaders, waitRelease } from './state.js';
+import { eventsOf, generatedBody, HINT_LINKS, record, release, visibleFetchHeaders, waitRelease } from './state.js';
 
-const app = new Hono().basePath('/hono');
+/** What both servers give the handler as `c.env`: @hono/node-server's Node response, switchyard's FetchEnv. */
+interface Env {
+  Bindings: { outgoing: { writeEarlyHints(hints: Record<string, string | string[]>): void } };
+}
+
+const app = new Hono<Env>().basePath('/hono');
 
 /** Resolves when `signal` aborts (at once if it has). */
 function aborted(signal: AbortSignal): Promise<void> {
@@ -137,5 +142,19 @@ app.get('/release', (c) => c.json({ released: release(c.req.query('id') ?? '') }
 
 // Hono's default handler answers the same, after a console.error the test output can do without.
 app.onError((_error, c) => c.text('Internal Server Error', 500));
+
+// 103 Early Hints the way a Hono app on @hono/node-server sends them.
+app.get('/hint-one', (c) => {
+  c.env.outgoing.writeEarlyHints({ link: HINT_LINKS[0]! });
+  return c.text('hinted');
+});
+app.get('/hints', (c) => {
+  c.env.outgoing.writeEarlyHints({ link: HINT_LINKS });
+  return c.text('hinted');
+});
+app.get('/hints-extra', (c) => {
+  c.env.outgoing.writeEarlyHints({ link: HINT_LINKS[0]!, 'x-hint-trace': 'abc' });
+  return c.text('hinted');
+});
 
 export default app;
