@@ -308,6 +308,67 @@ const CASES: Case[] = [
     request: (p) => ({ path: `${p}/static/missing.txt` }),
     check: status(404),
   },
+
+  // @hono/node-server's serveStatic over the same folder (it sends no ETag and no redirects)
+  {
+    name: 'static (Hono): a file with Last-Modified, Content-Type and Content-Length',
+    only: ['hono'],
+    request: (p) => ({ path: `${p}/static/hello.txt` }),
+    check: (res, expect) => {
+      expect(res.body.toString()).toBe('hello from a static file\n');
+      expect(headerValues(res, 'last-modified')).toEqual(['Tue, 02 Jan 2024 03:04:05 GMT']);
+      expect(headerValues(res, 'content-length')).toEqual(['25']);
+    },
+  },
+  {
+    name: 'static (Hono): HEAD',
+    only: ['hono'],
+    request: (p) => ({ method: 'HEAD', path: `${p}/static/data.bin` }),
+    check: (res, expect) => {
+      expect(headerValues(res, 'content-length')).toEqual(['200000']);
+      expect(res.body.length).toBe(0);
+    },
+  },
+  {
+    name: 'static (Hono): Range bytes=10-99 is a 206',
+    only: ['hono'],
+    request: (p) => ({ path: `${p}/static/data.bin`, headers: { range: 'bytes=10-99' } }),
+    check: (res, expect) => {
+      expect(res.status).toBe(206);
+      expect(headerValues(res, 'content-range')).toEqual(['bytes 10-99/200000']);
+      expect(res.body.length).toBe(90);
+    },
+  },
+  {
+    name: 'static (Hono): a suffix Range (bytes=-20) is a 206',
+    only: ['hono'],
+    request: (p) => ({ path: `${p}/static/data.bin`, headers: { range: 'bytes=-20' } }),
+    check: status(206),
+  },
+  {
+    name: 'static (Hono): an unsatisfiable Range is a 416',
+    only: ['hono'],
+    request: (p) => ({ path: `${p}/static/data.bin`, headers: { range: 'bytes=300000-' } }),
+    check: status(416),
+  },
+  {
+    name: 'static (Hono): a folder serves its index.html',
+    only: ['hono'],
+    request: (p) => ({ path: `${p}/static/sub/` }),
+    check: (res, expect) => expect(res.body.toString()).toContain('sub index'),
+  },
+  {
+    name: 'static (Hono): an encoded ../ does not leave the folder',
+    only: ['hono'],
+    request: (p) => ({ path: `${p}/static/..%2f..%2fetc%2fpasswd` }),
+    check: (res, expect) => expect([403, 404]).toContain(res.status),
+  },
+  {
+    name: "static (Hono): a miss falls through to Hono's 404",
+    only: ['hono'],
+    request: (p) => ({ path: `${p}/static/missing.txt` }),
+    check: status(404),
+  },
 ];
 
 let targets: Targets;

@@ -218,6 +218,15 @@ describe.concurrent.each(TOPOLOGIES)('103 Early Hints (res.writeEarlyHints; Hono
     expect(through.interim).toEqual(direct.interim);
   });
 
+  it('hono: @hono/node-server\'s earlyHints middleware: the 103, then the 200', async ({ expect }) => {
+    const out = { path: '/hono/hints-middleware' };
+    const direct = await send(targets.base('direct', 'hono'), out);
+    expect(direct.interim).toEqual([{ status: 103, headers: [['link', HINT_LINKS[0]]] }]);
+    const through = await send(targets.base(topology, 'hono'), out);
+    expect(comparable(through)).toEqual(comparable(direct));
+    expect(through.interim).toEqual(direct.interim);
+  });
+
   it.for([...NODE_APPS, 'hono'] as const)('%s: the 103 keeps the other headers the app gave writeEarlyHints', async (framework, { expect }) => {
     const out = { path: `/${framework}/hints-extra` };
     const direct = await send(targets.base('direct', framework), out);

@@ -2,6 +2,8 @@
  * The differential tests' Hono app, under /hono. Served directly by the Node
  * server Hono users run (@hono/node-server) and through switchyard as `fromFetch(honoApp.fetch)`.
  */
+import { earlyHints } from '@hono/node-server/early-hints';
+import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { etag } from 'hono/etag';
@@ -143,7 +145,12 @@ app.get('/release', (c) => c.json({ released: release(c.req.query('id') ?? '') }
 // Hono's default handler answers the same, after a console.error the test output can do without.
 app.onError((_error, c) => c.text('Internal Server Error', 500));
 
-// 103 Early Hints the way a Hono app on @hono/node-server sends them.
+// @hono/node-server's own static middleware, over the differential tests' temporary folder.
+const staticDir = process.env.ADAPTER_STATIC_DIR;
+if (staticDir) app.use('/static/*', serveStatic({ root: staticDir, rewriteRequestPath: (path) => path.replace(/^\/hono\/static/, '') }));
+
+// 103 Early Hints the way a Hono app on @hono/node-server sends them: by hand, and by its middleware.
+app.get('/hints-middleware', earlyHints({ link: HINT_LINKS[0]! }), (c) => c.text('hinted'));
 app.get('/hint-one', (c) => {
   c.env.outgoing.writeEarlyHints({ link: HINT_LINKS[0]! });
   return c.text('hinted');
