@@ -309,6 +309,29 @@ const CASES: Case[] = [
     check: status(404),
   },
 
+  // fetch bodies of known length: ArrayBuffer, Blob, a stream whose length the app states
+  {
+    name: 'fetch body: an ArrayBuffer',
+    only: ['hono'],
+    request: (p) => ({ path: `${p}/body/arraybuffer` }),
+    check: (res, expect) => expect(res.body.toString()).toBe('an ArrayBuffer body'),
+  },
+  {
+    name: 'fetch body: a Blob',
+    only: ['hono'],
+    request: (p) => ({ path: `${p}/body/blob` }),
+    check: (res, expect) => expect(res.body.toString()).toBe('a Blob body'),
+  },
+  {
+    name: 'fetch body: a stream with the Content-Length the app gave',
+    only: ['hono'],
+    request: (p) => ({ path: `${p}/body/known-stream` }),
+    check: (res, expect) => {
+      expect(res.body.toString()).toBe('a stream of known length');
+      expect(headerValues(res, 'content-length')).toEqual(['24']);
+    },
+  },
+
   // @hono/node-server's serveStatic over the same folder (it sends no ETag and no redirects)
   {
     name: 'static (Hono): a file with Last-Modified, Content-Type and Content-Length',

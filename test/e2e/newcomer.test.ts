@@ -102,6 +102,22 @@ describe('a newcomer following the README', () => {
     await quickStartWorks('app.mjs');
   });
 
+  it('other module kinds: app.mts (TypeScript ESM) and app.cjs (require and module.exports) in a CommonJS project', { timeout: 60_000 }, async () => {
+    setType('commonjs');
+    writeFileSync(join(project, 'app.mts'), quickStartApp());
+    await quickStartWorks('app.mts');
+    writeFileSync(
+      join(project, 'app.cjs'),
+      "const { createApp, text } = require('switchyard');\nconst app = createApp();\napp.get('/hello', () => text('hello'));\nmodule.exports = app;\n",
+    );
+    const { proc, url } = await dev('app.cjs');
+    try {
+      expect(await (await fetch(`${url}/hello`)).text()).toBe('hello');
+    } finally {
+      await proc.stop();
+    }
+  });
+
   it('the package installs without a build step and carries its types and command', () => {
     const installed = join(project, 'node_modules', 'switchyard');
     const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { bin: Record<string, string>; types: string };

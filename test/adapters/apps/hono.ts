@@ -145,6 +145,24 @@ app.get('/release', (c) => c.json({ released: release(c.req.query('id') ?? '') }
 // Hono's default handler answers the same, after a console.error the test output can do without.
 app.onError((_error, c) => c.text('Internal Server Error', 500));
 
+// Bodies of known length in each form a fetch handler may give them.
+app.get('/body/arraybuffer', (c) => c.body(new TextEncoder().encode('an ArrayBuffer body').buffer as ArrayBuffer, 200, { 'content-type': 'text/plain' }));
+// (With no headers given, @hono/node-server sends a Blob as text/plain; charset=UTF-8 whatever its
+// type, where the Fetch standard says the Blob's type; switchyard keeps the standard's answer.)
+app.get('/body/blob', () => new Response(new Blob(['a Blob ', 'body']), { headers: { 'content-type': 'text/plain' } }));
+app.get('/body/known-stream', () => {
+  const parts = ['a stream ', 'of known length'];
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      await new Promise((resolve) => setTimeout(resolve, 20)); // a producer at work: not ready at once
+      const next = parts.shift();
+      if (next === undefined) controller.close();
+      else controller.enqueue(new TextEncoder().encode(next));
+    },
+  });
+  return new Response(body, { headers: { 'content-type': 'text/plain', 'content-length': '24' } });
+});
+
 // @hono/node-server's own static middleware, over the differential tests' temporary folder.
 const staticDir = process.env.ADAPTER_STATIC_DIR;
 if (staticDir) app.use('/static/*', serveStatic({ root: staticDir, rewriteRequestPath: (path) => path.replace(/^\/hono\/static/, '') }));
