@@ -1,7 +1,7 @@
 import type { Admission } from './http/admission.js';
 import type { Logger } from 'pino';
 import { deadlines, type ChannelLayer, type Expiring } from '../channel-layer/index.js';
-import type { WireMessage } from '../schemas/index.js';
+import { BROADCAST_EXCEPT_MAX, type WireMessage } from '../schemas/index.js';
 import type { App } from './app.js';
 import type { SendOptions } from './durable/options.js';
 import type { BroadcastOptions, WebSocketContext } from './types.js';
@@ -104,6 +104,7 @@ export class Lifetime implements Expiring {
 export function broadcast(runtime: Runtime, group: string, data: string | Uint8Array, options: BroadcastOptions = {}): Promise<void> {
   const frame: WireMessage = typeof data === 'string' ? { type: 'websocket.send', text: data } : { type: 'websocket.send', bytes: data };
   const except = options.except === undefined ? [] : (Array.isArray(options.except) ? options.except : [options.except]) as (WebSocketContext | string)[];
+  if (except.length > BROADCAST_EXCEPT_MAX) return Promise.reject(new RangeError(`broadcast to ${group}: at most ${BROADCAST_EXCEPT_MAX} connections may be left out, not ${except.length}`));
   if (except.length > 0) frame.except = except.map((member) => (typeof member === 'string' ? member : member.channel));
   return runtime.layer.groupSend(group, frame);
 }

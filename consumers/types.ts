@@ -84,7 +84,10 @@ export interface WebSocketContext<State extends Record<string, unknown> = Record
   close(code?: number, reason?: string): Promise<void>;
   groupAdd(group: string): Promise<void>;
   groupDiscard(group: string): Promise<void>;
-  /** The groups this connection is in: the consumer's `groups`, and what `groupAdd` added since. */
+  /**
+   * The groups this connection's consumer put it in: its `groups`, and what `ctx.groupAdd` added
+   * since (less what `ctx.groupDiscard` took away). Kept with the connection's state.
+   */
   readonly groups: readonly string[];
 }
 
@@ -107,8 +110,9 @@ type Handler<C, A extends unknown[] = []> = (ctx: C, ...args: A) => void | Promi
  */
 export interface WebSocketConsumer<State extends Record<string, unknown> = Record<string, unknown>> {
   /**
-   * Groups every connection joins when it is accepted and leaves when it closes (as Django
-   * Channels' `groups`): a list, or made from the connection (`(ctx) => [`room.${ctx.params.room}`]`).
+   * Groups every connection joins before `connect` runs (as Django Channels' `groups`): a list,
+   * or made from the connection (`(ctx) => [`room.${ctx.params.room}`]`). A connection that
+   * closes or is denied leaves every group it is in: the interface server takes it out.
    */
   groups?: readonly string[] | ((ctx: WebSocketContext<State>) => readonly string[]);
   connect?: Handler<WebSocketContext<State>>;

@@ -47,13 +47,16 @@ export const websocketAccept = z.object({
   headers: headers.default([]),
 });
 
+/** The most members one broadcast may leave out. */
+export const BROADCAST_EXCEPT_MAX = 1000;
+
 export const websocketSend = z
   .object({
     type: z.literal('websocket.send'),
     text: z.string().optional(),
     bytes: bytes.optional(),
     /** Sent to a group: the channels of members that do not get the frame (the sender, say). */
-    except: z.array(z.string()).max(1000).optional(),
+    except: z.array(z.string()).max(BROADCAST_EXCEPT_MAX).optional(),
   })
   .refine(oneFramePayload, framePayloadError);
 

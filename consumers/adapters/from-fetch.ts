@@ -36,7 +36,11 @@ export function fromFetch(handler: FetchHandler): HttpHandler {
               else headers.push([name.toLowerCase(), one]);
             }
           }
-          ctx.earlyHints(links, headers).then(callback, () => {}); // hints are optional: a failure loses nothing
+          // Hints are optional: a failure loses nothing, and neither does a callback that throws.
+          ctx
+            .earlyHints(links, headers)
+            .then(() => callback?.())
+            .catch(() => {});
         },
       },
     };

@@ -21,7 +21,8 @@ export type ReadyBody = { whole: Uint8Array } | { stream: ReadableStream<Uint8Ar
 
 /**
  * Reads a body stream as far as it goes without waiting for its producer. A `Response` made
- * from a string, bytes or a Blob has its whole body ready, and then the response goes out whole,
+ * from a string, bytes or an in-memory Blob has its whole body ready (a file-backed Blob, whose
+ * reads wait for the disk, may not), and then the response goes out whole,
  * with a Content-Length, as Node servers of fetch handlers (@hono/node-server) send it; a stream
  * whose producer is still at work (server-sent events, a proxied download) goes on as a stream,
  * the chunks already read first. So does a request body echoed back, however much of it came

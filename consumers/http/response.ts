@@ -44,7 +44,10 @@ export function json(value: unknown, options?: ResponseOptions): HttpResponse {
   return new HttpResponse(options?.status ?? 200, withType(options, 'application/json'), JSON.stringify(value));
 }
 
-/** A body sent chunk by chunk as the iterable yields (server-sent events, large files). */
+/**
+ * A body sent chunk by chunk as the iterable yields (server-sent events, large files). A
+ * ReadableStream whose every chunk is there at once goes whole, with a Content-Length.
+ */
 export function stream(body: AsyncIterable<string | Uint8Array> | ReadableStream<Uint8Array>, options?: ResponseOptions): HttpResponse {
   return new HttpResponse(options?.status ?? 200, withType(options, 'application/octet-stream'), body);
 }

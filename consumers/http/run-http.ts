@@ -12,8 +12,9 @@ const EMPTY = new Uint8Array(0);
 
 /**
  * Runs the HTTP consumer for one `http.request`: route, middleware, handler, then the
- * response as `http.response.start` and body chunks (streamed within the server's credit).
- * A failure before the start is a 500; after it, `http.response.abort`.
+ * response: whole as one `http.response` when its body is known, else `http.response.start`
+ * and body chunks (streamed within the server's credit). A failure before the start is a
+ * 500; after it, `http.response.abort`.
  */
 export async function runHttp(runtime: Runtime, raw: WireMessage): Promise<void> {
   const message = parseServerToWorker(raw) as HttpRequestMessage;

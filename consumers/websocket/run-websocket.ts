@@ -21,7 +21,7 @@ interface Scope {
 }
 
 const SCOPE_KEY = '$scope';
-/** The groups the connection is in, kept beside the scope: `ctx.groups`, and what it leaves on disconnect. */
+/** The groups the consumer put the connection in, kept beside the scope: `ctx.groups`. */
 const GROUPS_KEY = '$groups';
 
 /**
@@ -80,8 +80,6 @@ export async function runWebSocketEvent(runtime: Runtime, raw: WireMessage): Pro
     });
     await lifetime.race(compose(runtime.app.middleware, ctx, () => dispatch(consumer, ctx, event as WireMessage, runtime)));
     if (isConnect && consumer.connect === undefined && !answered) await ctx.accept();
-    // A connection the app turned away, or one that closed, is in no group.
-    if ((isConnect && !accepted) || event.type === 'websocket.disconnect') await leaveAll(ctx);
     state = ctx.state;
   } catch (error) {
     runtime.logger.error({ err: error, consumer: consumerName, event: raw.type, path: scope?.path }, `WebSocket consumer ${consumerName} failed on "${raw.type}": ${(error as Error)?.message ?? error}`);
@@ -141,10 +139,6 @@ async function receiveJson(consumer: WebSocketConsumer, ctx: WebSocketContext, m
     return;
   }
   await consumer.receiveJson!(ctx, data);
-}
-
-async function leaveAll(ctx: WebSocketContext): Promise<void> {
-  for (const group of ctx.groups) await ctx.groupDiscard(group);
 }
 
 function websocketContext(

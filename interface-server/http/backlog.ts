@@ -2,14 +2,12 @@ import type { Logger } from 'pino';
 
 /** How much the newest measurement weighs in a channel's drain rate. */
 const WEIGHT = 0.3;
-/** A drain-rate measurement ends after this many served requests (or a whole budget of busy time). */
+/** A measurement ends after this many served requests (or a whole budget of busy time). */
 const SAMPLE_SERVED = 4;
-/**
- * Requests must have been waiting without a break for this long before any is refused: a burst
- * is let through while the drain rate, measured before it, catches up with what the workers do
- * once they are saturated.
- */
-const STANDING_MS = 1_000;
+/** The lowest time to a response start is remembered over two periods of this length. */
+const BASELINE_PERIOD_MS = 60_000;
+/** Requests refused within this long of each other belong to one episode (one log line). */
+const EPISODE_GAP_MS = 1_000;
 
 /**
  * Whether a new request to a channel can still be answered before its client gives up, as this
@@ -17,13 +15,21 @@ const STANDING_MS = 1_000;
  * when it reaches it, close to the deadline (see consumers/http/admission.ts); this answers
  * 503 on arrival instead.
  *
- * The estimate is Little's law: the requests this server has sent to the channel and not had a
- * response start for (`waiting`), divided by the rate at which the channel's workers start
- * serving them (`rate`, served starts per millisecond of busy time, i.e. time with any request
- * waiting, so that idle time does not dilute it). A new request waits about waiting ÷ rate;
- * more than the response timeout and it is refused. A start with status 503 does not count as
- * served: the worker's own refusals must not look like capacity. Nothing is refused before a
- * rate is known, nor before requests have been waiting for STANDING_MS without a break.
+ * Two conditions, both needed:
+ *
+ * - **A standing queue.** Requests have started waiting in the channel: the quickest response
+ *   start of the latest measurement took longer than the quickest seen in the last minutes (the
+ *   consumers' own time, as near as the server can see it) by more than a quarter of the budget.
+ *   A channel whose workers keep up never shows this, however long its consumers take or
+ *   however many requests a burst brings, so it is never refused.
+ * - **Too long a wait for a newcomer**, by Little's law: the requests this server has sent to
+ *   the channel and not had a response start for (`waiting`), divided by the rate at which the
+ *   workers start serving them (`rate`, served starts per millisecond of busy time, i.e. time
+ *   with any request waiting, so idle time does not dilute it), is more than the response
+ *   timeout. While a queue stands the workers are saturated, and this rate is their capacity.
+ *
+ * A start with status 503 does not count as served: the worker's own refusals are not
+ * capacity.
  */
 export class Backlog {
   private readonly channels = new Map<string, ChannelBacklog>();
@@ -47,16 +53,20 @@ export class Backlog {
 export class ChannelBacklog {
   /** Requests sent and still without a response start. */
   private waiting = 0;
-  /** When `waiting` last went from 0 to 1: the start of the current unbroken busy period. */
-  private busySince = 0;
   /** The last moment busy time was counted up to. */
   private countedTo = 0;
-  /** The measurement under way: busy time and served starts. */
+  /** The measurement under way: busy time, served starts, and the quickest of them. */
   private sampleBusyMs = 0;
   private sampleServed = 0;
+  private sampleQuickestMs = Infinity;
   /** Served starts per ms of busy time, a moving average; undefined until measured once. */
   private rate: number | undefined;
-  /** Requests refused since the channel began refusing; 0 while it admits. */
+  /** The quickest start of the latest measurement. */
+  private recentQuickestMs = 0;
+  /** The quickest start in this period and the one before: the consumers' own time. */
+  private baselineMs = [Infinity, Infinity];
+  private periodEnds = 0;
+  /** Requests refused in the current episode; 0 while the channel admits. */
   private refused = 0;
   private lastRefusal = 0;
 
@@ -69,10 +79,8 @@ export class ChannelBacklog {
   /** Whether a request arriving now can be served in time; counts it if not. */
   admits(now = performance.now()): boolean {
     this.countBusy(now);
-    const refuse = this.waiting > 0 && this.rate !== undefined && now - this.busySince >= STANDING_MS && this.waiting > this.budgetMs * this.rate;
-    if (!refuse) {
-      // Near the limit refusals and admissions alternate: one episode until a second without refusals.
-      if (this.refused > 0 && now - this.lastRefusal >= STANDING_MS) this.stopRefusing();
+    if (!this.overloaded()) {
+      if (this.refused > 0 && now - this.lastRefusal >= EPISODE_GAP_MS) this.stopRefusing();
       return true;
     }
     this.lastRefusal = now;
@@ -89,30 +97,58 @@ export class ChannelBacklog {
   /** A request went to the workers. */
   sent(now = performance.now()): void {
     this.countBusy(now);
-    if (this.waiting++ === 0) this.busySince = now;
+    this.waiting++;
   }
 
-  /** A request sent earlier got its response start (`served`), or ended without one. */
-  settled(served: boolean, now = performance.now()): void {
+  /**
+   * A request sent earlier got its response start after `tookMs` (`served`: not a 503), or
+   * ended without one (`tookMs` undefined).
+   */
+  settled(served: boolean, tookMs?: number, now = performance.now()): void {
     this.countBusy(now);
     this.waiting--;
-    if (served) this.sampleServed++;
+    if (!served || tookMs === undefined) return;
+    this.sampleServed++;
+    this.sampleQuickestMs = Math.min(this.sampleQuickestMs, tookMs);
+    this.noteBaseline(tookMs, now);
     if (this.sampleServed >= SAMPLE_SERVED) this.measure();
+  }
+
+  private overloaded(): boolean {
+    if (this.waiting === 0 || this.rate === undefined) return false;
+    const baseline = Math.min(this.baselineMs[0]!, this.baselineMs[1]!);
+    const standing = this.recentQuickestMs > baseline + this.budgetMs / 4;
+    return standing && this.waiting > this.budgetMs * this.rate;
   }
 
   /** Adds the busy time since the last count, ending a measurement that has run a whole budget. */
   private countBusy(now: number): void {
     if (this.waiting > 0) this.sampleBusyMs += now - this.countedTo;
     this.countedTo = now;
-    // Nothing served in a whole budget of busy time is a measurement too: a rate of 0.
-    if (this.sampleBusyMs >= this.budgetMs) this.measure();
+    // Nothing served in a whole budget of busy time is a measurement too: a rate of 0, and
+    // requests that waited the whole budget.
+    if (this.sampleBusyMs >= this.budgetMs) {
+      if (this.sampleServed === 0) this.sampleQuickestMs = this.budgetMs;
+      this.measure();
+    }
   }
 
   private measure(): void {
     const sample = this.sampleServed / Math.max(this.sampleBusyMs, 1);
     this.rate = this.rate === undefined ? sample : this.rate + WEIGHT * (sample - this.rate);
+    this.recentQuickestMs = this.sampleQuickestMs;
     this.sampleServed = 0;
     this.sampleBusyMs = 0;
+    this.sampleQuickestMs = Infinity;
+  }
+
+  /** Two periods of the quickest start: an old low forgotten after one to two periods. */
+  private noteBaseline(tookMs: number, now: number): void {
+    if (now >= this.periodEnds) {
+      this.baselineMs = [this.baselineMs[1]!, Infinity];
+      this.periodEnds = now + BASELINE_PERIOD_MS;
+    }
+    this.baselineMs[1] = Math.min(this.baselineMs[1]!, tookMs);
   }
 
   private stopRefusing(): void {

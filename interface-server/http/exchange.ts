@@ -111,9 +111,9 @@ export class HttpExchange implements Recipient, Expiring {
     this.waitingIn.sent();
   }
 
-  /** The request no longer waits for its start: `served`, or ended some other way. */
-  private settle(served: boolean): void {
-    this.waitingIn?.settled(served);
+  /** The request no longer waits for its start: `served` after `tookMs`, or ended some other way. */
+  private settle(served: boolean, tookMs?: number): void {
+    this.waitingIn?.settled(served, tookMs);
     this.waitingIn = undefined;
   }
 
@@ -232,8 +232,9 @@ export class HttpExchange implements Recipient, Expiring {
   }
 
   private writeHead(status: number, headers: [string, string][]): void {
-    this.settle(status !== 503); // a 503 is a refusal, not the workers' capacity
-    this.ctx.metrics?.waitedForWorker(this.inbound.scope.http_version === '2', (performance.now() - this.sentAt) / 1000);
+    const tookMs = performance.now() - this.sentAt;
+    this.settle(status !== 503, tookMs); // a 503 is a refusal, not the workers' capacity
+    this.ctx.metrics?.waitedForWorker(this.inbound.scope.http_version === '2', tookMs / 1000);
     this.res.writeHead(status, responseHeaders(headers, this.inbound.scope.http_version === '2'));
     // Node queues a response's output while the one before it on the connection is still going,
     // and a head sent with a first chunk of bytes jumps to the front of that queue, ahead of the

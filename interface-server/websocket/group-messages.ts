@@ -19,6 +19,20 @@ export function parseBroadcast(raw: WireMessage): ReturnType<typeof parseWorkerT
   return parsed;
 }
 
+const exceptSets = new WeakMap<readonly string[], Set<string>>();
+
+/**
+ * Whether a group's `websocket.send` leaves out the member on `channel`. A long `except` list
+ * becomes a set once per message, not a scan per member.
+ */
+export function leftOut(except: readonly string[] | undefined, channel: string): boolean {
+  if (except === undefined) return false;
+  if (except.length <= 8) return except.includes(channel);
+  let set = exceptSets.get(except);
+  if (set === undefined) exceptSets.set(except, (set = new Set(except)));
+  return set.has(channel);
+}
+
 /** Message types the server itself understands; any other type reaching a connection is an app event. */
 export const PROTOCOL_TYPE = /^(http|websocket|group|lifespan)\./;
 

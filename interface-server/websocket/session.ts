@@ -5,7 +5,7 @@ import type { ServerContext } from '../context.js';
 import { logFailure, NoWorker, outcomeOf, ProtocolViolation, QueueOverflow, WorkerTimeout } from '../failures.js';
 import type { RequestScope } from '../http/scope.js';
 import { EventSequence } from './event-sequence.js';
-import { parseBroadcast, PROTOCOL_TYPE } from './group-messages.js';
+import { leftOut, parseBroadcast, PROTOCOL_TYPE } from './group-messages.js';
 import { CLOSED, type SessionState } from './session-state.js';
 import { listenTo, type SocketEvents } from './socket-listeners.js';
 import { agreedExtensions } from './upgrader.js';
@@ -169,7 +169,7 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
       const state = this.state;
       if (state.phase !== 'open' || state.ws === undefined) return;
       if (message.type === 'websocket.send') {
-        if (message.except?.includes(this.reply)) return;
+        if (leftOut(message.except, this.reply)) return;
         state.ws.send(message.text ?? message.bytes!);
         this.framesOut++;
       } else if (message.type === 'websocket.close') {

@@ -34,8 +34,10 @@ export class Upgrader {
 
 /**
  * The extensions a connection will speak once accepted: what the client offered
- * (Sec-WebSocket-Extensions) and the server agrees to. `ws` negotiates permessage-deflate on
- * HTTP/1.1 upgrades when the server enables it, and nothing else.
+ * (Sec-WebSocket-Extensions) and the server agrees to, told to the app before `ws` completes
+ * the handshake. `ws` negotiates permessage-deflate on HTTP/1.1 upgrades when the server
+ * enables it, and nothing else; an offer whose parameters `ws` refuses fails the handshake
+ * itself, so the app never has a connection that speaks otherwise.
  */
 export function agreedExtensions(options: ServerOptions, httpVersion: string, headers: readonly [string, string][]): string[] {
   if (!options.websocket.perMessageDeflate || httpVersion === '2') return [];

@@ -267,6 +267,17 @@ describe('WebSocket consumers', () => {
     expect(await Promise.race([bob.receive(), new Promise((resolve) => setTimeout(resolve, 200, 'nothing'))])).toBe('nothing');
   });
 
+  it('a broadcast may leave out at most 1,000 connections: more is an error for the consumer, not a lost broadcast', async () => {
+    const errors: string[] = [];
+    const app = createApp().channel('announce', async (_message, ctx) => {
+      await ctx.broadcast('everyone', 'hi', { except: new Array<string>(1001).fill('c') }).catch((error: Error) => errors.push(error.message));
+    });
+    const made = bed(app).bed;
+    await made.start();
+    await made.layer.send('announce', { type: 'announce' });
+    await expect.poll(() => errors).toEqual(['broadcast to everyone: at most 1000 connections may be left out, not 1001']);
+  });
+
   it('keep state across events, and route by path parameters and query', async () => {
     const app = createApp().websocket<{ count: number; name: string }>('/ws/count/:name', {
       connect: async (ctx) => {

@@ -3,85 +3,111 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ChannelBacklog } from '../../interface-server/http/backlog.js';
 
-function quietLog(lines: string[] = []) {
+function log(lines: string[] = []) {
   return pino({ level: 'warn' }, new Writable({ write: (chunk, _e, done) => done(void lines.push(String(chunk))) }));
 }
 
-/** A channel whose workers serve `perSecond` requests, `waiting` kept sent ahead of them from time 0. */
-function saturated(backlog: ChannelBacklog, waiting: number, perSecond: number, seconds: number): number {
-  let now = 0;
-  for (let i = 0; i < waiting; i++) backlog.sent(now);
-  const step = 1000 / perSecond;
-  for (; now < seconds * 1000; now += step) {
-    backlog.settled(true, now);
-    backlog.sent(now); // its client asks again
+/**
+ * A channel's workers simulated in virtual time: `slots` consumers of `serviceMs` each, FIFO,
+ * fed by the server's `sent` and reporting starts to the backlog.
+ */
+class Channel {
+  now = 0;
+  private readonly queue: number[] = []; // send times
+  private readonly busyUntil: number[];
+  constructor(
+    readonly backlog: ChannelBacklog,
+    slots: number,
+    private readonly serviceMs: number,
+  ) {
+    this.busyUntil = new Array<number>(slots).fill(0);
   }
-  return now;
+
+  /** A request arrives: refused (false) or sent (true). */
+  arrive(): boolean {
+    if (!this.backlog.admits(this.now)) return false;
+    this.backlog.sent(this.now);
+    this.queue.push(this.now);
+    return true;
+  }
+
+  /** Runs the workers until `until`, reporting each response start. */
+  runTo(until: number): void {
+    for (;;) {
+      const slot = this.busyUntil.indexOf(Math.min(...this.busyUntil));
+      const sentAt = this.queue[0];
+      if (sentAt === undefined) break;
+      const startsAt = Math.max(this.busyUntil[slot]!, sentAt) + this.serviceMs;
+      if (startsAt > until) break;
+      this.queue.shift();
+      this.busyUntil[slot] = startsAt;
+      this.backlog.settled(true, startsAt - sentAt, startsAt);
+    }
+    this.now = until;
+  }
 }
 
 describe('ChannelBacklog: refusing on arrival what the workers cannot reach in time', () => {
-  it('admits everything until a drain rate is known', () => {
-    const backlog = new ChannelBacklog('http.request', 30_000, quietLog());
+  it('refuses once a queue stands and a newcomer would wait past the budget, one log line per episode, and admits again once it drained', () => {
+    const lines: string[] = [];
+    // 4 slots of 2 s (2 a second), 10 s budget, 100 clients asking again as soon as answered.
+    const channel = new Channel(new ChannelBacklog('http.request', 10_000, log(lines)), 4, 2_000);
+    for (let i = 0; i < 100; i++) channel.arrive();
+    const refusedAt: number[] = [];
+    for (let t = 100; t <= 30_000; t += 100) {
+      channel.runTo(t);
+      while (!channel.arrive()) if (refusedAt.push(t) > 100_000) break; // refused: the client asks again
+    }
+    expect(refusedAt.length).toBeGreaterThan(0);
+    expect(refusedAt[0]).toBeLessThan(10_000); // well before the first 504 would have come
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('http.request is overloaded');
+    // The clients stop; the workers drain what waits; a request is admitted again.
+    channel.runTo(80_000);
+    expect(channel.arrive()).toBe(true);
+    expect(lines[1]).toContain('http.request caught up: admitting requests again');
+  });
+
+  it('never refuses a burst the workers have room for, however long the consumers take', () => {
+    // 64 slots of 2 s, 30 s budget, light load (one request every 2 s), then a burst of 60.
+    const channel = new Channel(new ChannelBacklog('http.request', 30_000, log()), 64, 2_000);
+    for (let t = 0; t < 60_000; t += 2_000) {
+      channel.runTo(t);
+      expect(channel.arrive()).toBe(true);
+    }
+    for (let i = 0; i < 60; i++) expect(channel.arrive()).toBe(true);
+    channel.runTo(62_500);
+    for (let i = 0; i < 60; i++) expect(channel.arrive()).toBe(true);
+  });
+
+  it('never refuses consumers slower than a quarter of the budget when they keep up', () => {
+    // 8 slots of 12 s (0.67 a second), one request every 2 s: each starts 12 s after it came.
+    const channel = new Channel(new ChannelBacklog('http.request', 30_000, log()), 8, 12_000);
+    for (let t = 0; t < 300_000; t += 2_000) {
+      channel.runTo(t);
+      expect(channel.arrive()).toBe(true);
+    }
+    for (let i = 0; i < 10; i++) expect(channel.arrive()).toBe(true); // and a burst on top
+  });
+
+  it('admits everything until something has been served and measured', () => {
+    const backlog = new ChannelBacklog('http.request', 30_000, log());
     for (let i = 0; i < 10_000; i++) backlog.sent(i);
     expect(backlog.admits(10_000)).toBe(true);
   });
 
-  it('refuses when the requests waiting would take the workers longer than the budget, and admits again once they caught up', () => {
-    const lines: string[] = [];
-    const backlog = new ChannelBacklog('http.request', 10_000, quietLog(lines));
-    // 2 served per second with 100 waiting: a new request would wait about 50 s.
-    let now = saturated(backlog, 100, 2, 20);
-    expect(backlog.admits(now)).toBe(false);
-    expect(backlog.admits(now)).toBe(false);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain('http.request is overloaded: 100 requests wait');
-    // The clients stop; the workers drain what waits, down to what they can start within 10 s.
-    for (let left = 100; left > 15; left--) backlog.settled(true, (now += 500));
-    expect(backlog.admits(now)).toBe(true);
-    expect(lines).toHaveLength(2);
-    expect(lines[1]).toContain('http.request caught up: admitting requests again after answering 2 with 503');
-  });
-
-  it('admits the same load when the workers keep up with it', () => {
-    const backlog = new ChannelBacklog('http.request', 10_000, quietLog());
-    const now = saturated(backlog, 100, 50, 20); // 100 waiting, 50 per second: 2 s
-    expect(backlog.admits(now)).toBe(true);
-  });
-
-  it('lets a burst through: nothing is refused before requests have waited a second without a break', () => {
-    const backlog = new ChannelBacklog('http.request', 10_000, quietLog());
-    // Light load measured the rate low: one request at a time, 100 ms each, 1 per second.
-    let now = 0;
-    for (let i = 0; i < 8; i++, now += 1000) {
-      backlog.sent(now);
-      backlog.settled(true, now + 100);
-    }
-    for (let i = 0; i < 500; i++) backlog.sent(now);
-    expect(backlog.admits(now + 999)).toBe(true);
-    expect(backlog.admits(now + 1000)).toBe(false); // 500 waiting at the 10 per second measured
-  });
-
-  it('takes nothing started in a whole budget of busy time as a rate of 0', () => {
-    const backlog = new ChannelBacklog('http.request', 10_000, quietLog());
-    backlog.sent(0);
-    backlog.sent(0);
-    expect(backlog.admits(9_999)).toBe(true);
-    expect(backlog.admits(10_000)).toBe(false);
-    backlog.settled(false, 10_001); // one timed out
-    backlog.settled(false, 10_002); // and the other
-    expect(backlog.admits(10_003)).toBe(true); // nothing waits
-  });
-
   it('does not count 503s as served: the workers refusing is not capacity', () => {
-    const backlog = new ChannelBacklog('http.request', 10_000, quietLog());
+    const backlog = new ChannelBacklog('http.request', 10_000, log());
     let now = 0;
-    for (let i = 0; i < 100; i++) backlog.sent(now);
-    // The workers refuse 20 a second (late), serve 2.
+    for (let i = 0; i < 4; i++) backlog.sent(now);
+    for (let i = 0; i < 4; i++) backlog.settled(true, 100, (now += 100)); // quick at first
+    for (let i = 0; i < 200; i++) backlog.sent(now);
+    // Then the workers refuse 20 a second (late, as the worker sheds) and serve 2, long waited.
     for (let s = 0; s < 10; s++) {
-      for (let i = 0; i < 20; i++) backlog.settled(false, (now += 45));
-      for (let i = 0; i < 2; i++) backlog.settled(true, (now += 50));
+      for (let i = 0; i < 20; i++) backlog.settled(false, undefined, (now += 45));
+      for (let i = 0; i < 2; i++) backlog.settled(true, 8_000, (now += 50));
       for (let i = 0; i < 22; i++) backlog.sent(now);
     }
-    expect(backlog.admits(now)).toBe(false); // 100 waiting at 2 a second
+    expect(backlog.admits(now)).toBe(false); // 200 waiting at 2 a second
   });
 });
