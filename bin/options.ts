@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import { prettyFactory } from 'pino-pretty';
 import { redactUrl } from '../channel-layer/index.js';
 import { SettingError } from './config/load.js';
 
 /**
  * JSON lines for log pipelines, or (`pretty`, the default of `dev`) one readable line per
- * entry, written synchronously by pino-pretty in this process.
+ * entry (see ReadableLines).
  *
  * The access lines (one per request, one per WebSocket session) are gathered and written to
  * stdout at least every LOG_FLUSH_MS, or once LOG_BATCH_BYTES have piled up: a loaded server
@@ -16,21 +16,69 @@ import { SettingError } from './config/load.js';
  * once, with whatever access lines were waiting before it. pino flushes what is left at exit.
  */
 export function logger(level: string, name: string, format: string = 'json'): Logger {
-  if (format === 'pretty') return pino({ name, level }, pretty({ colorize: process.stdout.isTTY, sync: true, singleLine: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' }));
   const destination = pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS });
+  const readable = format === 'pretty' ? new ReadableLines(name, Boolean(process.stdout.isTTY)) : undefined;
   return pino(
     {
       name,
       level,
       hooks: {
         logMethod(args, write, lineLevel) {
+          const access = isAccessLine(args, lineLevel);
+          if (access && readable !== undefined) {
+            destination.write(readable.access(this, args));
+            return;
+          }
           write.apply(this, args);
-          if (!isAccessLine(args, lineLevel)) destination.flush();
+          if (!access) destination.flush();
         },
       },
     },
-    destination,
+    readable === undefined ? destination : readable.into(destination),
   );
+}
+
+/**
+ * `pretty`: pino-pretty's single-line format. Access lines, the one per request, are written
+ * straight from the logger's arguments in that same format: pino-pretty would serialize each
+ * to JSON, parse it back and format it, which costs more than the request it describes.
+ */
+export class ReadableLines {
+  private readonly prettify: (line: string) => string;
+  /** A logger's bindings, parsed once: pino re-parses them on every call. */
+  private readonly bound = new WeakMap<object, Record<string, unknown>>();
+
+  constructor(
+    private readonly name: string,
+    private readonly colorize: boolean,
+  ) {
+    this.prettify = prettyFactory({ colorize, singleLine: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' });
+  }
+
+  /** Every other line, formatted by pino-pretty as pino writes it (synchronously). */
+  into(destination: { write(text: string): unknown }): { write(line: string): void } {
+    return { write: (line) => void destination.write(this.prettify(line)) };
+  }
+
+  /** The access line `logger` is asked to write with `args`, as pino-pretty would format it. */
+  access(logger: Logger, args: unknown[], now = new Date()): string {
+    let bindings = this.bound.get(logger);
+    if (bindings === undefined) this.bound.set(logger, (bindings = logger.bindings()));
+    const { name = this.name, ...context } = bindings;
+    const fields = typeof args[0] === 'object' && args[0] !== null ? { ...context, ...(args[0] as Record<string, unknown>) } : context;
+    const message = String(typeof args[0] === 'string' ? args[0] : args[1]);
+    const time = clockTime(now);
+    const rest = JSON.stringify(fields);
+    return this.colorize
+      ? `[${time}] \x1b[32mINFO\x1b[39m (${String(name)}): \x1b[36m${message}\x1b[39m \x1b[90m${rest}\x1b[39m\n`
+      : `[${time}] INFO (${String(name)}): ${message} ${rest}\n`;
+  }
+}
+
+/** HH:MM:ss.l in local time, as pino-pretty's translateTime writes it. */
+function clockTime(date: Date): string {
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}.${String(date.getMilliseconds()).padStart(3, '0')}`;
 }
 
 const LOG_BATCH_BYTES = 4096;
