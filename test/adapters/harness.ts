@@ -167,8 +167,22 @@ function pairs(raw: string[]): [string, string][] {
   return out;
 }
 
-/** Sends one request with node:http (redirects are never followed) and reads the whole answer. */
-export function send(base: string, out: Outgoing): Promise<Incoming> {
+/**
+ * Sends one request with node:http (redirects are never followed) and reads the whole answer.
+ * A kept-alive socket the server closed as idle just as the request went out on it (Node's
+ * documented keep-alive race: ECONNRESET on a reused socket) is retried once on a new one, as
+ * Node's documentation advises; the apps' routes are idempotent.
+ */
+export async function send(base: string, out: Outgoing): Promise<Incoming> {
+  try {
+    return await sendOnce(base, out);
+  } catch (error) {
+    if ((error as { reusedSocket?: boolean }).reusedSocket !== true || out.chunks !== undefined) throw error;
+    return sendOnce(base, out);
+  }
+}
+
+function sendOnce(base: string, out: Outgoing): Promise<Incoming> {
   const method = out.method ?? 'GET';
   const timeoutMs = out.timeoutMs ?? 10_000;
   const url = new URL(base);
@@ -198,9 +212,15 @@ export function send(base: string, out: Outgoing): Promise<Incoming> {
       reject(error);
     };
     // Name the target: a comparison sends the same request to several, and a failure must say which.
-    req.on('error', (error) => fail(new Error(`${method} ${out.path} from ${base}: ${error.message}`, { cause: error })));
+    let responded = false;
+    req.on('error', (error) => {
+      const named = new Error(`${method} ${out.path} from ${base}: ${error.message}`, { cause: error });
+      const raced = (error as NodeJS.ErrnoException).code === 'ECONNRESET' && req.reusedSocket && !responded;
+      fail(Object.assign(named, { reusedSocket: raced }));
+    });
     req.on('information', (info) => interim.push({ status: info.statusCode, headers: pairs(info.rawHeaders) }));
     req.on('response', (res) => {
+      responded = true;
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', fail);
