@@ -214,7 +214,10 @@ function sendOnce(base: string, out: Outgoing): Promise<Incoming> {
     // Name the target: a comparison sends the same request to several, and a failure must say which.
     let responded = false;
     req.on('error', (error) => {
-      const named = new Error(`${method} ${out.path} from ${base}: ${error.message}`, { cause: error });
+      // A parse error names the bytes the client could not read: what the server sent wrong.
+      const raw = (error as { rawPacket?: Buffer }).rawPacket;
+      const bytes = raw === undefined ? '' : ` (the bytes received: ${JSON.stringify(raw.toString('latin1'))})`;
+      const named = new Error(`${method} ${out.path} from ${base}: ${error.message}${bytes}`, { cause: error });
       const raced = (error as NodeJS.ErrnoException).code === 'ECONNRESET' && req.reusedSocket && !responded;
       fail(Object.assign(named, { reusedSocket: raced }));
     });
