@@ -54,6 +54,11 @@ export function encodeGroupParts(message: WireMessage, sentAt: number = Date.now
   return { head, body: packr.pack(message) };
 }
 
+/** A group envelope for `target` (`[group, member, …]`) from the pieces of `encodeGroupParts`. */
+export function encodeGroupEnvelope(parts: { head: Buffer; body: Buffer }, target: readonly string[]): Buffer {
+  return Buffer.concat([parts.head, packr.pack(target), parts.body]);
+}
+
 /** Bytes `value` takes on the wire: what size limits on carried state are measured in. */
 export function encodedSize(value: unknown): number {
   return packr.pack(value).length;

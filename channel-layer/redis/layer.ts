@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { decodeEnvelope, encodeEnvelope, encodeGroupParts, WireFormatError } from '../../schemas/index.js';
+import { decodeEnvelope, encodeEnvelope, encodeGroupEnvelope, encodeGroupParts, WireFormatError } from '../../schemas/index.js';
 import type { ChannelLayer, Delivery, ReceiveOptions, Recipient, WireMessage } from '../contract.js';
-import { InvalidName, LayerClosed, LayerUnavailable } from '../errors.js';
+import { ChannelFull, InvalidName, LayerClosed, LayerUnavailable } from '../errors.js';
 import { LinkedAbort, unlimited } from '../linked-abort.js';
 import { LocalChannels } from '../local-channels.js';
 import { assertChannelName, assertGroupName, inboxOf, processChannel } from '../names.js';
@@ -189,12 +189,20 @@ export class RedisLayer implements ChannelLayer {
     assertGroupName(group);
     assertMessage(message);
     this.assertAvailable();
-    const { head, body } = encodeGroupParts(message);
+    const parts = encodeGroupParts(message);
     const o = this.options;
-    await this.redis
-      .switchyardGroupSendV1(this.keys.group(group), this.keys.alive, this.keys.channelPrefix, Date.now(),
-        o.heartbeatTimeoutMs, o.inboxCapacity, o.capacity, o.expiryMs + 1000, head, body, group)
+    const [, , ordinary] = await this.redis
+      .switchyardGroupSendV2(this.keys.group(group), this.keys.alive, this.keys.channelPrefix, Date.now(),
+        o.heartbeatTimeoutMs, o.inboxCapacity, o.expiryMs + 1000, parts.head, parts.body, group)
       .catch(rethrowLayerError);
+    // Ordinary channels in a group each take the message as a send to them would: within their
+    // own capacity. A full one misses it, as a full inbox does in the script.
+    const sends = ordinary.map((channel) =>
+      this.sender
+        .send(this.keys.list(channel), this.capacities.capacityOf(channel), channel, encodeGroupEnvelope(parts, [group, channel]))
+        .catch(skipWhenFull),
+    );
+    await Promise.all(sends);
   }
 
   async groupMembers(group: string): Promise<string[]> {
@@ -289,7 +297,9 @@ export class RedisLayer implements ChannelLayer {
         this.stats.expired++;
         continue;
       }
-      entries.push({ element, delivery: { channel, message: envelope.message } });
+      // An ordinary channel's group messages carry [group, channel] as their target.
+      const delivery: Delivery = typeof envelope.target === 'string' ? { channel, message: envelope.message } : { channel, message: envelope.message, group: envelope.target[0]! };
+      entries.push({ element, delivery });
     }
     return entries;
   }
@@ -444,4 +454,8 @@ const RACE_DECIDED = Symbol('race decided');
 
 function rethrowLayerError(error: unknown): never {
   throw toLayerError(error);
+}
+
+function skipWhenFull(error: unknown): void {
+  if (!(error instanceof ChannelFull)) throw error;
 }

@@ -16,7 +16,7 @@ function load(file: string): string {
 
 const SCRIPTS = {
   switchyardSendV1: { file: 'send-v1.lua', keys: 1 },
-  switchyardGroupSendV1: { file: 'group-send-v1.lua', keys: 2 },
+  switchyardGroupSendV2: { file: 'group-send-v2.lua', keys: 2 },
   switchyardGroupMembersV1: { file: 'group-members-v1.lua', keys: 2 },
   switchyardGroupAddV1: { file: 'group-add-v1.lua', keys: 2 },
   switchyardLeaveGroupsV1: { file: 'leave-groups-v1.lua', keys: 1 },
@@ -36,7 +36,7 @@ type Arg = string | number | Buffer;
 
 export interface ScriptedRedis extends Redis {
   switchyardSendV1(list: string, capacity: number, ttlMs: number, ...envelopes: Buffer[]): Promise<number>;
-  switchyardGroupSendV1(group: string, alive: string, ...args: Arg[]): Promise<[number, number]>;
+  switchyardGroupSendV2(group: string, alive: string, ...args: Arg[]): Promise<[pushed: number, full: number, ordinary: string[]]>;
   switchyardGroupMembersV1(group: string, alive: string, now: number, timeoutMs: number): Promise<string[]>;
   switchyardGroupAddV1(group: string, joined: string, now: number, member: string, groupName: string, ttlMs: number): Promise<number>;
   switchyardLeaveGroupsV1(joined: string, groupPrefix: string, ...channels: string[]): Promise<number>;

@@ -237,6 +237,28 @@ export function channelLayerContract(name: string, newNamespace: () => LayerFact
       ]);
     });
 
+    it('applies each member\'s own capacity to a group send, as a send to it would', async () => {
+      const l = await layer({ capacity: 2, channelCapacity: [{ pattern: 'big.*', capacity: 100 }] });
+      await l.groupAdd('mixed', 'big.x');
+      await l.groupAdd('mixed', 'small');
+      for (let i = 0; i < 5; i++) await l.groupSend('mixed', { type: 't', i });
+      const big = await l.receive(['big.x'], { max: 10 });
+      expect(big.map((d) => d.message.i)).toEqual([0, 1, 2, 3, 4]);
+      const small = await l.receive(['small'], { max: 10 });
+      expect(small.map((d) => d.message.i)).toEqual([0, 1]);
+    });
+
+    it('names the group on a group message to an ordinary channel', async () => {
+      const l = await layer();
+      await l.groupAdd('feed', 'subscriber');
+      await l.groupSend('feed', { type: 'news' });
+      await l.send('subscriber', { type: 'direct' });
+      expect(await receiveAll(l, ['subscriber'], 2)).toEqual([
+        { channel: 'subscriber', message: { type: 'news' }, group: 'feed' },
+        { channel: 'subscriber', message: { type: 'direct' } },
+      ]);
+    });
+
     it('delivers to a member added on behalf of the process that holds it', async () => {
       const server = await layer({ processName: 'server' });
       const worker = await layer({ processName: 'worker' });
