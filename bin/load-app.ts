@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { appFromModule, type App } from '../consumers/index.js';
+import { describeError } from '../schemas/index.js';
 
 /**
  * The app module could not be loaded: its own error (a syntax error, a throw at the top level, a
@@ -11,7 +12,7 @@ import { appFromModule, type App } from '../consumers/index.js';
 export class AppLoadError extends Error {
   override readonly name = 'AppLoadError';
   constructor(file: string, cause: unknown) {
-    super(`could not load ${file}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`could not load ${file}: ${describeError(cause)}`, { cause });
   }
 }
 

@@ -1,15 +1,21 @@
+import { SwitchyardError } from '../schemas/index.js';
+
 /**
- * The few errors a layer raises, checked with `instanceof`. Each carries a stable `code` that
- * the interface server maps to an HTTP status and a WebSocket close code in one table.
+ * The few errors a layer raises, checked with `instanceof`. Each carries a stable `code` and
+ * what the client of the exchange or connection that met it sees (SwitchyardError).
  */
-export class LayerError extends Error {
-  readonly code: string = 'SWITCHYARD_LAYER';
+export class LayerError extends SwitchyardError {
+  override readonly code: string = 'SWITCHYARD_LAYER';
 }
 
 /** The channel holds its capacity of unexpired messages: answer 503 / close 1013 at once. */
 export class ChannelFull extends LayerError {
   override readonly name = 'ChannelFull';
   override readonly code = 'SWITCHYARD_CHANNEL_FULL';
+  override readonly status = 503;
+  override readonly closeCode = 1013;
+  override readonly clientReason = 'server busy, try again later';
+  override readonly retryAfter = 1;
   constructor(readonly channel: string) {
     super(`channel "${channel}" is full`);
   }
@@ -19,6 +25,10 @@ export class ChannelFull extends LayerError {
 export class LayerUnavailable extends LayerError {
   override readonly name = 'LayerUnavailable';
   override readonly code = 'SWITCHYARD_LAYER_UNAVAILABLE';
+  override readonly status = 503;
+  override readonly closeCode = 1013;
+  override readonly clientReason = 'service unavailable, try again later';
+  override readonly retryAfter = 1;
   constructor(detail: string, options?: { cause?: unknown }) {
     super(`channel layer unavailable: ${detail}`, options);
   }
@@ -28,6 +38,10 @@ export class LayerUnavailable extends LayerError {
 export class LayerClosed extends LayerError {
   override readonly name = 'LayerClosed';
   override readonly code = 'SWITCHYARD_LAYER_CLOSED';
+  override readonly status = 503;
+  override readonly closeCode = 1013;
+  override readonly clientReason = 'service unavailable, try again later';
+  override readonly retryAfter = 1;
   constructor() {
     super('channel layer is closed');
   }

@@ -1,4 +1,5 @@
 import type { Delivery, WireMessage } from './contract.js';
+import { systemClock, type Clock } from './clock.js';
 import { Deque } from './deque.js';
 
 interface Queued {
@@ -40,10 +41,13 @@ export class LocalChannels {
   private readonly waiters = new Map<string, Set<Waiter>>();
   private rotation = 0;
 
-  constructor(private readonly expiryMs: number) {}
+  constructor(
+    private readonly expiryMs: number,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /** Unexpired messages queued on `channel`. */
-  depth(channel: string, now = Date.now()): number {
+  depth(channel: string, now = this.clock()): number {
     const queue = this.queues.get(channel);
     if (queue === undefined) return 0;
     this.dropExpired(queue, now);
@@ -57,7 +61,7 @@ export class LocalChannels {
       queue = new Deque();
       this.queues.set(channel, queue);
     } else if (queue.length >= capacity) {
-      this.dropExpired(queue, Date.now());
+      this.dropExpired(queue, this.clock());
       if (queue.length >= capacity) return false;
     }
     queue.push({ sentAt, message, group });
@@ -68,7 +72,7 @@ export class LocalChannels {
   /** Takes up to `max` unexpired messages, visiting channels in rotating order for fairness. */
   take(channels: readonly string[], max: number): Delivery[] {
     const deliveries: Delivery[] = [];
-    const now = Date.now();
+    const now = this.clock();
     const start = this.rotation++ % channels.length;
     for (let i = 0; i < channels.length && deliveries.length < max; i++) {
       const channel = channels[(start + i) % channels.length]!;
@@ -116,7 +120,7 @@ export class LocalChannels {
    * cancelled after it took them). They count as sent now for expiry.
    */
   restore(deliveries: readonly Delivery[]): void {
-    const now = Date.now();
+    const now = this.clock();
     for (let i = deliveries.length - 1; i >= 0; i--) {
       const { channel, message, group } = deliveries[i]!;
       let queue = this.queues.get(channel);

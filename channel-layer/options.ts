@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseOptions } from '../schemas/index.js';
 
 /** A per-channel capacity: `pattern` is an exact name, a glob with `*`, or a RegExp. */
 const capacityRule = z.strictObject({
@@ -32,29 +33,30 @@ export const layerOptions = z.strictObject({
 export type LayerOptions = z.infer<typeof layerOptions>;
 export type LayerOptionsInput = z.input<typeof layerOptions>;
 
+/** The two settings the heartbeat rule relates. */
+type Heartbeat = Pick<LayerOptions, 'heartbeatIntervalMs' | 'heartbeatTimeoutMs'>;
+
 /**
- * Parses a component's options, or throws a TypeError naming the option at fault: its path, or
- * for a misspelt one (which has no path of its own) the unknown name.
+ * The heartbeat rule: a process's group members are dropped after `heartbeatTimeoutMs` of
+ * silence, so the timeout must exceed the interval of its heartbeats. A refinement of any schema
+ * that holds both settings, failing on `heartbeatTimeoutMs`; `interval` is the name of the
+ * interval where that schema is used (a config file's `layer.heartbeatIntervalMs`).
  */
-export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, component: string): z.infer<S> {
-  const result = schema.safeParse(input ?? {});
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const at = issue.path.map(String);
-  if (issue.code === 'unrecognized_keys') {
-    const names = issue.keys.map((key) => [...at, key].join('.'));
-    throw new TypeError(`unknown ${component} option${names.length > 1 ? 's' : ''} ${names.map((n) => `"${n}"`).join(', ')}`);
-  }
-  throw new TypeError(`invalid ${component} option "${at.join('.')}": ${issue.message}`);
+export function refineHeartbeat<S extends z.ZodType<Heartbeat>>(schema: S, interval = 'heartbeatIntervalMs'): S {
+  return schema.refine((options) => options.heartbeatTimeoutMs > options.heartbeatIntervalMs, {
+    path: ['heartbeatTimeoutMs'],
+    message: `must exceed ${interval}`,
+  });
 }
 
-export function parseLayerOptions<S extends z.ZodType>(schema: S, input: unknown, component: string): z.infer<S> {
-  const result = { data: parseOptions(schema, input, component) };
-  const options = result.data as LayerOptions;
-  if (options.heartbeatTimeoutMs <= options.heartbeatIntervalMs) {
-    throw new TypeError(`invalid ${component} options: heartbeatTimeoutMs must exceed heartbeatIntervalMs`);
-  }
-  return result.data;
+const heartbeatRule = refineHeartbeat(z.custom<Heartbeat>());
+
+/** A layer's options (`parseOptions`, then the heartbeat rule), or a TypeError naming what is wrong. */
+export function parseLayerOptions<S extends z.ZodType<Heartbeat>>(schema: S, input: unknown, component: string): z.infer<S> {
+  const options = parseOptions(schema, input, component);
+  const rule = heartbeatRule.safeParse(options);
+  if (!rule.success) throw new TypeError(`invalid ${component} options: heartbeatTimeoutMs ${rule.error.issues[0]!.message}`);
+  return options;
 }
 
 /** Resolves a channel's capacity once and remembers it: rules are matched per name, not per send. */

@@ -1,4 +1,4 @@
-import type { WireMessage } from '../schemas/index.js';
+import { describeError, type WireMessage } from '../schemas/index.js';
 import type { ChannelConsumer } from './app.js';
 import { compose } from './middleware.js';
 import { broadcast, Lifetime, type Runtime } from './runtime.js';
@@ -34,7 +34,7 @@ export async function runChannel(runtime: Runtime, channel: ChannelConsumer, raw
       }),
     );
   } catch (error) {
-    runtime.logger.error({ err: error, consumer, type: raw.type }, `${consumer} failed on "${raw.type}": ${(error as Error)?.message ?? error}`);
+    runtime.logger.error({ err: error, consumer, type: raw.type }, `${consumer} failed on "${raw.type}": ${describeError(error)}`);
   } finally {
     lifetime.done();
   }

@@ -1,7 +1,7 @@
 import type { Admission } from './http/admission.js';
 import type { Logger } from 'pino';
 import { deadlines, type ChannelLayer, type Expiring } from '../channel-layer/index.js';
-import { BROADCAST_EXCEPT_MAX, type WireMessage } from '../schemas/index.js';
+import { BROADCAST_EXCEPT_MAX, SwitchyardError, type WireMessage } from '../schemas/index.js';
 import type { App } from './app.js';
 import type { SendOptions } from './durable/options.js';
 import type { BroadcastOptions, WebSocketContext } from './types.js';
@@ -20,8 +20,9 @@ export interface Runtime {
 }
 
 /** A consumer ran out of time. */
-export class ConsumerTimeout extends Error {
+export class ConsumerTimeout extends SwitchyardError {
   override readonly name = 'ConsumerTimeout';
+  override readonly code = 'SWITCHYARD_CONSUMER_TIMEOUT';
 }
 
 /** Why a finished consumer's signal aborts. A prepared reason: `abort()` alone builds a DOMException, stack and all. */

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
-import { LayerClosed, LayerUnavailable, parseOptions, type ChannelLayer, type Delivery } from '../channel-layer/index.js';
-import type { WireMessage } from '../schemas/index.js';
+import { LayerClosed, LayerUnavailable, type ChannelLayer, type Delivery } from '../channel-layer/index.js';
+import { parseOptions, type WireMessage } from '../schemas/index.js';
 import type { Registry } from 'prom-client';
 import type { App } from './app.js';
 import { WorkerMetrics } from './metrics.js';

@@ -1,31 +1,33 @@
-import { ChannelFull, LayerClosed, LayerUnavailable } from '../channel-layer/index.js';
 import type { Logger } from 'pino';
-import { MessageValidationError } from '../schemas/index.js';
+import { describeError, MessageValidationError, ProtocolViolation, SwitchyardError } from '../schemas/index.js';
+
+export { ProtocolViolation };
 
 /** A worker did not answer in time. */
-export class WorkerTimeout extends Error {
+export class WorkerTimeout extends SwitchyardError {
   override readonly name = 'WorkerTimeout';
-}
-
-/** A worker sent a valid message at the wrong moment (e.g. a body before the start). */
-export class ProtocolViolation extends Error {
-  override readonly name = 'ProtocolViolation';
-  constructor(expected: string, got: string) {
-    super(`expected ${expected}, got "${got}"`);
-  }
+  override readonly code = 'SWITCHYARD_WORKER_TIMEOUT';
+  override readonly status = 504;
+  override readonly clientReason = 'no answer from the application in time';
 }
 
 /** The worker gave up on a response (`http.response.abort`). */
-export class ResponseAborted extends Error {
+export class ResponseAborted extends SwitchyardError {
   override readonly name = 'ResponseAborted';
+  override readonly code = 'SWITCHYARD_RESPONSE_ABORTED';
   constructor(reason: string) {
     super(`the application aborted the response${reason ? `: ${reason}` : ''}`);
   }
 }
 
 /** No live worker takes the channel the request or connection would go to. */
-export class NoWorker extends Error {
+export class NoWorker extends SwitchyardError {
   override readonly name = 'NoWorker';
+  override readonly code = 'SWITCHYARD_NO_WORKER';
+  override readonly status = 503;
+  override readonly closeCode = 1013;
+  override readonly clientReason = 'no worker is running, try again later';
+  override readonly retryAfter = 1;
   constructor(channel: string) {
     super(`no live worker takes ${channel}`);
   }
@@ -35,29 +37,45 @@ export class NoWorker extends Error {
  * The channel's workers are too far behind to start a new request before its client gives up
  * (see http/backlog.ts). Logged once per episode by the backlog, not per request.
  */
-export class Overloaded extends Error {
+export class Overloaded extends SwitchyardError {
   override readonly name = 'Overloaded';
+  override readonly code = 'SWITCHYARD_OVERLOADED';
+  override readonly status = 503;
+  override readonly closeCode = 1013;
+  override readonly clientReason = 'server busy, try again later';
+  override readonly retryAfter = 1;
   constructor(channel: string) {
     super(`${channel} is too far behind to serve a new request in time`);
   }
 }
 
 /** A client kept sending past its connection's event queue (see EventSequence.add). */
-export class QueueOverflow extends Error {
+export class QueueOverflow extends SwitchyardError {
   override readonly name = 'QueueOverflow';
+  override readonly code = 'SWITCHYARD_QUEUE_OVERFLOW';
+  override readonly status = 503;
+  override readonly closeCode = 1013;
+  override readonly clientReason = 'too many messages waiting';
   constructor(waiting: number) {
     super(`${waiting} events already wait for this connection`);
   }
 }
 
 /** The client took longer than `limits.requestTimeoutMs` to send the body the server asked for. */
-export class RequestTimeout extends Error {
+export class RequestTimeout extends SwitchyardError {
   override readonly name = 'RequestTimeout';
+  override readonly code = 'SWITCHYARD_REQUEST_TIMEOUT';
+  override readonly status = 408;
+  override readonly clientReason = 'request timeout';
 }
 
 /** The request body is larger than `limits.maxBodyBytes`. */
-export class BodyTooLarge extends Error {
+export class BodyTooLarge extends SwitchyardError {
   override readonly name = 'BodyTooLarge';
+  override readonly code = 'SWITCHYARD_BODY_TOO_LARGE';
+  override readonly status = 413;
+  override readonly closeCode = 1009;
+  override readonly clientReason = 'request body too large';
 }
 
 interface Outcome {
@@ -71,25 +89,14 @@ interface Outcome {
   headers: [string, string][];
 }
 
-/** A 503 is worth retrying soon: the channel drains, a worker starts, Redis returns. */
-const RETRY_SOON: [string, string][] = [['retry-after', '1']];
 const NONE: [string, string][] = [];
+const INTERNAL = new SwitchyardError();
 
-/**
- * The one table from failures to what the client sees. Anything not listed is a 500 / 1011.
- */
+/** What the client sees of a failure: what the error says, or a 500 / 1011 for anything else. */
 export function outcomeOf(error: unknown): Outcome {
-  if (error instanceof ChannelFull) return { status: 503, closeCode: 1013, reason: 'server busy, try again later', headers: RETRY_SOON };
-  if (error instanceof Overloaded) return { status: 503, closeCode: 1013, reason: 'server busy, try again later', headers: RETRY_SOON };
-  if (error instanceof NoWorker) return { status: 503, closeCode: 1013, reason: 'no worker is running, try again later', headers: RETRY_SOON };
-  if (error instanceof LayerUnavailable || error instanceof LayerClosed) {
-    return { status: 503, closeCode: 1013, reason: 'service unavailable, try again later', headers: RETRY_SOON };
-  }
-  if (error instanceof WorkerTimeout) return { status: 504, closeCode: 1011, reason: 'no answer from the application in time', headers: NONE };
-  if (error instanceof QueueOverflow) return { status: 503, closeCode: 1013, reason: 'too many messages waiting', headers: NONE };
-  if (error instanceof RequestTimeout) return { status: 408, closeCode: 1011, reason: 'request timeout', headers: NONE };
-  if (error instanceof BodyTooLarge) return { status: 413, closeCode: 1009, reason: 'request body too large', headers: NONE };
-  return { status: 500, closeCode: 1011, reason: 'internal server error', headers: NONE };
+  const known = error instanceof SwitchyardError ? error : INTERNAL;
+  const headers: [string, string][] = known.retryAfter === undefined ? NONE : [['retry-after', String(known.retryAfter)]];
+  return { status: known.status, closeCode: known.closeCode, reason: known.clientReason, headers };
 }
 
 /**
@@ -108,6 +115,6 @@ export function logFailure(logger: Logger, error: unknown, context: { channel: s
   } else if (error instanceof ResponseAborted) {
     logger.warn(context, `${context.path} on ${on}: ${error.message}`);
   } else {
-    logger.warn({ ...context, err: error }, `${context.path} on ${on} failed: ${error instanceof Error ? error.message : String(error)}`);
+    logger.warn({ ...context, err: error }, `${context.path} on ${on} failed: ${describeError(error)}`);
   }
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { parseOptions } from '../channel-layer/index.js';
+import { DEFAULT_RESPONSE_WINDOW, DEFAULT_STATE_MAX_BYTES, parseOptions } from '../schemas/index.js';
 
 const channel = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a channel name: letters, digits, "-", "_", "."');
 const pathPrefix = z.string().startsWith('/', 'path prefixes start with "/"');
@@ -52,7 +52,7 @@ export const serverOptions = z.strictObject({
       maxFrameBytes: z.number().int().positive().default(1024 * 1024).describe('WebSocket message bytes; close 1009 past it'),
       responseTimeoutMs: z.number().int().positive().default(30_000).describe('no response started in time: 504'),
       responseIdleTimeoutMs: z.number().int().positive().default(60_000).describe('a started response that stalls this long is cut off'),
-      responseWindow: z.number().int().min(2).default(16).describe('response body chunks a worker may send ahead of the client'),
+      responseWindow: z.number().int().min(2).default(DEFAULT_RESPONSE_WINDOW).describe('response body chunks a worker may send ahead of the client'),
       headersTimeoutMs: z.number().int().positive().default(10_000).describe('slow clients: time to send the headers'),
       requestTimeoutMs: z.number().int().positive().default(60_000).describe('slow clients: time a client may take to send the request body the server asks for (time the server holds it back for a slow worker does not count); 408 past it'),
       keepAliveTimeoutMs: z.number().int().positive().default(5_000).describe('idle HTTP/1.1 keep-alive connections close after this'),
@@ -67,7 +67,7 @@ export const serverOptions = z.strictObject({
         .default(35_000)
         .describe("an event not done in time: close 1011. Keep it above the workers' timeout"),
       websocketQueueLimit: z.number().int().positive().default(64).describe("events waiting for a connection's current one before its client's socket is paused; group events past twice this are dropped"),
-      stateMaxBytes: z.number().int().positive().default(64 * 1024).describe('per-connection state (MessagePack-encoded); close 1011 past it'),
+      stateMaxBytes: z.number().int().positive().default(DEFAULT_STATE_MAX_BYTES).describe('per-connection state (MessagePack-encoded); close 1011 past it'),
     })
     .prefault({}),
 

@@ -1,4 +1,5 @@
 import { Packr } from 'msgpackr';
+import { SwitchyardError } from './errors.js';
 import { PROTOCOL_VERSION } from './version.js';
 
 /**
@@ -30,8 +31,9 @@ export interface WireMessage {
 }
 
 /** An envelope that could not be decoded: corrupt bytes or another protocol version. */
-export class WireFormatError extends Error {
+export class WireFormatError extends SwitchyardError {
   override readonly name = 'WireFormatError';
+  override readonly code = 'SWITCHYARD_WIRE_FORMAT';
 }
 
 // Plain maps (no msgpackr records) keep the format readable by any MessagePack decoder.

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { groupAdd, groupDiscard, groupSend } from './group.js';
 import {
   httpDisconnect,
   httpRequest,
@@ -48,9 +47,6 @@ export const workerToServerSchemas = {
   'websocket.send': websocketSend,
   'websocket.close': websocketClose,
   'websocket.done': websocketDone,
-  'group.add': groupAdd,
-  'group.discard': groupDiscard,
-  'group.send': groupSend,
 } as const;
 
 export const lifespanSchemas = {
@@ -80,9 +76,6 @@ export const workerToServerMessage = z.discriminatedUnion('type', [
   websocketSend,
   websocketClose,
   websocketDone,
-  groupAdd,
-  groupDiscard,
-  groupSend,
 ]);
 
 export const lifespanMessage = z.discriminatedUnion('type', [lifespanStartup, lifespanShutdown]);

@@ -82,6 +82,12 @@ export const httpResponseAbort = z.object({
 });
 
 /**
+ * The `extensions["http.response.window"].chunks` a server offers unless configured otherwise
+ * (`limits.responseWindow`), and what a worker assumes when a request announces none.
+ */
+export const DEFAULT_RESPONSE_WINDOW = 16;
+
+/**
  * Server → worker (to the channel of `http.request.pull`): the response may carry `chunks`
  * more `http.response.body` messages. A worker starts with the window the request announced
  * in `extensions["http.response.window"].chunks` and gets credit back as the client takes the

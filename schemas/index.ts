@@ -1,4 +1,5 @@
 export { PROTOCOL_VERSION } from './version.js';
+export { describeError, SwitchyardError } from './errors.js';
 export * from './common.js';
 export * from './http.js';
 export * from './websocket.js';
@@ -9,3 +10,5 @@ export { MessageValidationError, parseServerToWorker, parseWorkerToServer, parse
 export { encodeEnvelope, encodeGroupEnvelope, encodeGroupParts, encodedSize, encodesWithin, decodeEnvelope, wireCopy, WireFormatError, type Envelope, type WireMessage } from './codec.js';
 export { compilePathPattern, type PathPattern } from './path-pattern.js';
 export { isTraceparent, newTraceparent, traceId } from './trace.js';
+export { parseOptions } from './options.js';
+export * from './rules/index.js';

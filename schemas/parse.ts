@@ -7,13 +7,15 @@ import {
   type ServerToWorkerMessage,
   type WorkerToServerMessage,
 } from './directions.js';
+import { SwitchyardError } from './errors.js';
 
 /**
  * A message failed its schema. `messageType` and `field` say what and where, so a log line can
  * name the offending field without dumping the (possibly large, possibly private) payload.
  */
-export class MessageValidationError extends Error {
+export class MessageValidationError extends SwitchyardError {
   override readonly name = 'MessageValidationError';
+  override readonly code = 'SWITCHYARD_INVALID_MESSAGE';
   constructor(
     readonly messageType: string | undefined,
     readonly field: string | undefined,

@@ -4,5 +4,8 @@
  *
  * 2: `http.response` (a whole response in one message), `websocket.send.except`,
  *    `websocket.connect.extensions`.
+ * 3: `group.add`, `group.discard` and `group.send` are no longer worker → server messages:
+ *    consumers change groups through the channel layer (`ctx.groupAdd`, `ctx.broadcast`…),
+ *    the one path for group operations.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { inspectLayer, redactUrl } from '../../channel-layer/index.js';
+import { redactUrl } from '../../channel-layer/index.js';
+import { inspectLayer } from '../../channel-layer/redis/inspect.js';
 import { DurableAdmin, type DurableCounts } from '../../consumers/index.js';
 import { addSettingFlags, resolveSettings } from '../config/load.js';
 

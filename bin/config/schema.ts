@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { layerOptions, redisLayerOptions } from '../../channel-layer/index.js';
+import { layerOptions, redisLayerOptions, refineHeartbeat } from '../../channel-layer/index.js';
 import { workerOptions } from '../../consumers/index.js';
 import { serverOptions } from '../../interface-server/index.js';
 
@@ -17,13 +17,10 @@ export const settingsSchema = z.strictObject({
     .strictObject({ url: redisLayerOptions.shape.url, prefix: redisLayerOptions.shape.prefix })
     .prefault({})
     .describe('The Redis that carries the channel layer and durable channels.'),
-  layer: layerOptions
-    .omit({ processName: true })
-    .extend({ inboxBatch: redisLayerOptions.shape.inboxBatch, outageGraceMs: redisLayerOptions.shape.outageGraceMs })
-    .refine((layer) => layer.heartbeatTimeoutMs > layer.heartbeatIntervalMs, {
-      path: ['heartbeatTimeoutMs'],
-      message: 'must exceed layer.heartbeatIntervalMs',
-    })
+  layer: refineHeartbeat(
+    layerOptions.omit({ processName: true }).extend({ inboxBatch: redisLayerOptions.shape.inboxBatch, outageGraceMs: redisLayerOptions.shape.outageGraceMs }),
+    'layer.heartbeatIntervalMs',
+  )
     .prefault({})
     .describe('The channel layer (`RedisLayer` and `MemoryLayer` options).'),
   server: serverOptions

@@ -1,10 +1,10 @@
 import { wireCopy } from '../../schemas/index.js';
 import type { ChannelLayer, Delivery, ReceiveOptions, Recipient, WireMessage } from '../contract.js';
-import { ChannelFull, InvalidName, LayerClosed } from '../errors.js';
-import { assertChannelName, assertGroupName, inboxOf, processChannel } from '../names.js';
-import { LinkedAbort, unlimited } from '../linked-abort.js';
+import { ChannelFull, LayerClosed } from '../errors.js';
+import { assertChannelName, assertGroupName, inboxOf } from '../names.js';
 import { CapacityTable, layerOptions, parseLayerOptions, type LayerOptions, type LayerOptionsInput } from '../options.js';
-import { assertMessage, normalizeMax, randomId } from '../validate.js';
+import { ProcessChannels } from '../process-channels.js';
+import { assertMessage } from '../validate.js';
 import { MemoryStore } from './store.js';
 
 export interface MemoryLayerOptions extends LayerOptionsInput {
@@ -21,22 +21,24 @@ export class MemoryLayer implements ChannelLayer {
   readonly options: LayerOptions;
   readonly store: MemoryStore;
   private readonly capacities: CapacityTable;
+  /** This process's inbox and channels, kept in the store every layer on it shares. */
+  private readonly own: ProcessChannels;
   private readonly inbox: string;
-  /** Every pending receive listens to it (through LinkedAbort): no listener limit. */
-  private readonly closing = unlimited(new AbortController());
+  /** Closed: its pending receives were rejected by the store (no signal linked per receive). */
+  private closed = false;
   private heartbeat: NodeJS.Timeout | undefined;
-  private nextChannel = 0;
 
   constructor(input: MemoryLayerOptions = {}) {
     const { store, ...rest } = input;
     this.options = parseLayerOptions(layerOptions, rest, 'memory layer');
     this.store = store ?? new MemoryStore(this.options.expiryMs);
     this.capacities = new CapacityTable(this.options);
-    this.inbox = `${this.options.processName}.${randomId()}!`;
+    this.own = new ProcessChannels(this.options.processName, this.store.held, this.store.recipients);
+    this.inbox = this.own.inbox;
   }
 
   get available(): boolean {
-    return !this.closing.signal.aborted;
+    return !this.closed;
   }
 
   async send(channel: string, message: WireMessage): Promise<void> {
@@ -48,25 +50,16 @@ export class MemoryLayer implements ChannelLayer {
       if (this.store.recipients.has(channel)) return this.store.post(channel, copy, undefined);
       if (!this.store.held.has(channel)) return; // its holder is gone
     }
-    if (!this.store.channels.push(channel, copy, Date.now(), this.capacities.capacityOf(channel))) {
+    if (!this.store.channels.push(channel, copy, this.store.clock(), this.capacities.capacityOf(channel))) {
       throw new ChannelFull(channel);
     }
   }
 
   async receive(channels: readonly string[], options: ReceiveOptions = {}): Promise<Delivery[]> {
-    const max = normalizeMax(options.max);
-    if (channels.length === 0) throw new RangeError('receive needs at least one channel');
-    for (const channel of channels) {
-      assertChannelName(channel);
-      const inbox = inboxOf(channel);
-      if (inbox !== undefined && inbox !== this.inbox) {
-        throw new InvalidName(`channel "${channel}" is held by another process; receive only on channels from this layer's newChannel()`);
-      }
-      if (this.store.recipients.has(channel)) throw new InvalidName(`channel "${channel}" hands its messages to its recipient; it cannot be received on`);
-    }
+    const { max, shared } = this.own.forReceive(channels, options.max);
     this.assertOpen();
     options.signal?.throwIfAborted();
-    for (const channel of channels) if (inboxOf(channel) === undefined) this.receiveOn(channel);
+    for (const channel of shared) this.receiveOn(channel);
     const ready = this.store.channels.take(channels, max);
     if (ready.length > 0) return ready;
     // Closing rejects this layer's waiters itself: no signal linked per receive.
@@ -86,24 +79,20 @@ export class MemoryLayer implements ChannelLayer {
 
   async newChannel(hint?: string): Promise<string> {
     this.assertOpen();
-    const channel = processChannel(this.inbox, hint, this.nextChannel++);
-    this.store.held.add(channel);
+    const channel = this.own.create(hint);
     this.beat();
     return channel;
   }
 
   openChannel(recipient: Recipient, hint?: string): string {
     this.assertOpen();
-    const channel = processChannel(this.inbox, hint, this.nextChannel++);
-    this.store.held.add(channel);
-    this.store.recipients.set(channel, recipient);
+    const channel = this.own.create(hint, recipient);
     if (this.heartbeat === undefined) this.beat();
     return channel;
   }
 
   releaseChannel(channel: string): void {
-    if (!this.store.held.delete(channel)) return;
-    this.store.recipients.delete(channel);
+    if (!this.own.release(channel)) return;
     this.store.channels.drop(channel);
     for (const members of this.store.groups.values()) members.delete(channel);
   }
@@ -132,7 +121,7 @@ export class MemoryLayer implements ChannelLayer {
     this.assertOpen();
     // One copy for all members, as the Redis layer hands its local members one decoded envelope.
     const copy = wireCopy(message);
-    const now = Date.now();
+    const now = this.store.clock();
     for (const channel of this.liveMembers(group)) {
       if (inboxOf(channel) !== undefined) {
         if (this.store.recipients.has(channel)) {
@@ -162,9 +151,9 @@ export class MemoryLayer implements ChannelLayer {
   }
 
   async close(): Promise<void> {
-    if (this.closing.signal.aborted) return;
+    if (this.closed) return;
     clearInterval(this.heartbeat);
-    this.closing.abort(new LayerClosed());
+    this.closed = true;
     this.store.channels.rejectTagged(this, new LayerClosed());
     for (const layers of this.store.receivers.values()) layers.delete(this);
     // Like a process that exits: its channels vanish, its group memberships lapse by heartbeat.
@@ -172,8 +161,7 @@ export class MemoryLayer implements ChannelLayer {
     for (const channel of [...this.store.held]) {
       if (inboxOf(channel) === this.inbox) {
         const recipient = this.store.recipients.get(channel);
-        this.store.held.delete(channel);
-        this.store.recipients.delete(channel);
+        this.own.release(channel);
         this.store.channels.drop(channel);
         recipient?.lost(lost);
       }
@@ -184,7 +172,7 @@ export class MemoryLayer implements ChannelLayer {
   private liveMembers(group: string): string[] {
     const members = this.store.groups.get(group);
     if (members === undefined) return [];
-    const oldest = Date.now() - this.options.heartbeatTimeoutMs;
+    const oldest = this.store.clock() - this.options.heartbeatTimeoutMs;
     const live: string[] = [];
     for (const channel of members) {
       const inbox = inboxOf(channel);
@@ -195,14 +183,14 @@ export class MemoryLayer implements ChannelLayer {
   }
 
   private beat(): void {
-    this.store.alive.set(this.inbox, Date.now());
+    this.store.alive.set(this.inbox, this.store.clock());
     if (this.heartbeat === undefined) {
-      this.heartbeat = setInterval(() => this.store.alive.set(this.inbox, Date.now()), this.options.heartbeatIntervalMs);
+      this.heartbeat = setInterval(() => this.store.alive.set(this.inbox, this.store.clock()), this.options.heartbeatIntervalMs);
       this.heartbeat.unref();
     }
   }
 
   private assertOpen(): void {
-    if (this.closing.signal.aborted) throw new LayerClosed();
+    if (this.closed) throw new LayerClosed();
   }
 }

@@ -1,4 +1,5 @@
 import type { Recipient, WireMessage } from '../contract.js';
+import { systemClock, type Clock } from '../clock.js';
 import { LocalChannels } from '../local-channels.js';
 
 /**
@@ -20,8 +21,12 @@ export class MemoryStore {
   /** Messages for recipients, in order, as flat (channel, message, group) triples. */
   private outbox: unknown[] = [];
 
-  constructor(readonly expiryMs: number) {
-    this.channels = new LocalChannels(expiryMs);
+  /** The backing's time, as Redis's would be for every process on it (see clock.ts). */
+  constructor(
+    readonly expiryMs: number,
+    readonly clock: Clock = systemClock,
+  ) {
+    this.channels = new LocalChannels(expiryMs, clock);
   }
 
   /**

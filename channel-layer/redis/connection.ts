@@ -1,3 +1,4 @@
+import { describeError } from '../../schemas/index.js';
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 import { LayerUnavailable } from '../errors.js';
 
@@ -25,6 +26,6 @@ export function openConnection(url: string, name: string, extra: RedisOptions = 
 /** Redis's own replies (a script error, OOM) pass through; lost connections become LayerUnavailable. */
 export function toLayerError(error: unknown): unknown {
   if (error instanceof ReplyError || error instanceof LayerUnavailable) return error;
-  const detail = error instanceof Error ? error.message : String(error);
+  const detail = describeError(error);
   return new LayerUnavailable(detail, { cause: error });
 }

@@ -1,13 +1,15 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { decodeEnvelope, encodeEnvelope, encodeGroupEnvelope, encodeGroupParts, WireFormatError } from '../../schemas/index.js';
+import { describeError, decodeEnvelope, encodeEnvelope, encodeGroupEnvelope, encodeGroupParts, WireFormatError } from '../../schemas/index.js';
 import type { ChannelLayer, Delivery, ReceiveOptions, Recipient, WireMessage } from '../contract.js';
-import { ChannelFull, InvalidName, LayerClosed, LayerUnavailable } from '../errors.js';
+import { systemClock, type Clock } from '../clock.js';
+import { ChannelFull, LayerClosed, LayerUnavailable } from '../errors.js';
 import { LinkedAbort, unlimited } from '../linked-abort.js';
 import { LocalChannels } from '../local-channels.js';
-import { assertChannelName, assertGroupName, inboxOf, processChannel } from '../names.js';
+import { assertChannelName, assertGroupName, inboxOf } from '../names.js';
 import { CapacityTable, parseLayerOptions } from '../options.js';
-import { assertMessage, normalizeMax, randomId } from '../validate.js';
+import { ProcessChannels } from '../process-channels.js';
+import { assertMessage } from '../validate.js';
 import { BatchedSender } from './batched-sender.js';
 import { PopPool } from './pop-pool.js';
 import { GroupLeaver } from './group-leaver.js';
@@ -41,11 +43,12 @@ export class RedisLayer implements ChannelLayer {
   private readonly redis: ScriptedRedis;
   private readonly sender: BatchedSender;
   private readonly capacities: CapacityTable;
+  /** This process's inbox and the channels it holds (`held`; `recipients` for those from `openChannel`). */
+  private readonly own: ProcessChannels;
   private readonly inbox: string;
+  private readonly held: Set<string>;
+  private readonly recipients: Map<string, Recipient>;
   private readonly local: LocalChannels;
-  private readonly held = new Set<string>();
-  /** Channels from `openChannel`, and who takes their messages. */
-  private readonly recipients = new Map<string, Recipient>();
   /** Groups each held channel is known to be in, so releasing it can leave them. */
   private readonly memberships = new Map<string, Set<string>>();
   private readonly pops: PopPool;
@@ -58,18 +61,23 @@ export class RedisLayer implements ChannelLayer {
   private inboxAvailable = false;
   /** While the inbox is cut off from Redis: when its recipients are told so. */
   private outage: NodeJS.Timeout | undefined;
-  private nextChannel = 0;
 
-  constructor(input: RedisLayerOptionsInput = {}) {
-    this.options = parseLayerOptions(redisLayerOptions, input, 'redis layer');
+  /** Where this process reads the time (clock.ts): send times, expiry, heartbeats. */
+  private readonly clock: Clock;
+
+  constructor(input: RedisLayerOptionsInput & { clock?: Clock } = {}) {
+    const { clock = systemClock, ...rest } = input;
+    this.clock = clock;
+    this.options = parseLayerOptions(redisLayerOptions, rest, 'redis layer');
     this.keys = new RedisKeys(this.options.prefix);
     this.capacities = new CapacityTable(this.options);
-    this.inbox = `${this.options.processName}.${randomId()}!`;
-    this.local = new LocalChannels(this.options.expiryMs);
+    this.own = new ProcessChannels(this.options.processName, new Set(), new Map());
+    ({ inbox: this.inbox, held: this.held, recipients: this.recipients } = this.own);
+    this.local = new LocalChannels(this.options.expiryMs, clock);
     this.redis = defineScripts(openConnection(this.options.url, `${this.inbox}cmd`));
     this.sender = new BatchedSender(this.redis, this.options.expiryMs + 1000);
     this.pops = new PopPool(this.options.url, this.inbox, this.redis);
-    this.liveness = new Liveness(this.redis, this.keys, this.inbox, this.options.heartbeatIntervalMs, this.options.heartbeatTimeoutMs);
+    this.liveness = new Liveness(this.redis, this.keys, this.inbox, this.options.heartbeatIntervalMs, this.options.heartbeatTimeoutMs, clock);
     this.leaver = new GroupLeaver(this.redis, this.keys.joined(this.inbox), this.keys.group(''));
   }
 
@@ -97,25 +105,12 @@ export class RedisLayer implements ChannelLayer {
     this.assertAvailable();
     const inbox = inboxOf(channel);
     const capacity = inbox === undefined ? this.capacities.capacityOf(channel) : this.options.inboxCapacity;
-    return this.sender.send(this.keys.list(channel), capacity, channel, encodeEnvelope(channel, message));
+    return this.sender.send(this.keys.list(channel), capacity, channel, encodeEnvelope(channel, message, this.clock()));
   }
 
   async receive(channels: readonly string[], options: ReceiveOptions = {}): Promise<Delivery[]> {
-    const max = normalizeMax(options.max);
-    if (channels.length === 0) throw new RangeError('receive needs at least one channel');
-    const shared: string[] = [];
-    const local: string[] = [];
-    for (const channel of channels) {
-      assertChannelName(channel);
-      const inbox = inboxOf(channel);
-      if (inbox === undefined) {
-        shared.push(channel);
-        this.liveness.receiving(channel);
-      }
-      else if (this.recipients.has(channel)) throw new InvalidName(`channel "${channel}" hands its messages to its recipient; it cannot be received on`);
-      else if (inbox === this.inbox) local.push(channel);
-      else throw new InvalidName(`channel "${channel}" is held by another process; receive only on channels from this layer's newChannel()`);
-    }
+    const { max, shared, local } = this.own.forReceive(channels, options.max);
+    for (const channel of shared) this.liveness.receiving(channel);
     this.assertOpen();
     options.signal?.throwIfAborted();
     const ready = local.length > 0 ? this.local.take(local, max) : [];
@@ -133,9 +128,11 @@ export class RedisLayer implements ChannelLayer {
 
   async newChannel(hint?: string): Promise<string> {
     this.assertOpen();
-    const channel = processChannel(this.inbox, hint, this.nextChannel++);
-    this.held.add(channel);
-    this.startInbox();
+    const channel = this.own.create(hint);
+    // A process making a channel for others to reach is alive: it says so now (the first
+    // channel starts the inbox, whose heartbeat beats at once).
+    if (this.inboxReader === undefined) this.startInbox();
+    else this.liveness.beatNow();
     return channel;
   }
 
@@ -146,17 +143,15 @@ export class RedisLayer implements ChannelLayer {
 
   openChannel(recipient: Recipient, hint?: string): string {
     this.assertOpen();
-    const channel = processChannel(this.inbox, hint, this.nextChannel++);
-    this.held.add(channel);
-    this.recipients.set(channel, recipient);
+    const channel = this.own.create(hint, recipient);
     this.startInbox();
     return channel;
   }
 
   releaseChannel(channel: string): void {
-    if (!this.held.delete(channel)) return;
-    if (this.recipients.get(channel)?.joinsGroups === true) this.leaver.leave(channel);
-    this.recipients.delete(channel);
+    const joinsGroups = this.recipients.get(channel)?.joinsGroups === true;
+    if (!this.own.release(channel)) return;
+    if (joinsGroups) this.leaver.leave(channel);
     this.local.drop(channel);
     const groups = this.memberships.get(channel);
     if (groups === undefined) return;
@@ -171,8 +166,8 @@ export class RedisLayer implements ChannelLayer {
     const inbox = inboxOf(channel);
     const added =
       inbox === undefined
-        ? this.redis.zadd(this.keys.group(group), Date.now(), channel)
-        : this.redis.switchyardGroupAddV1(this.keys.group(group), this.keys.joined(inbox), Date.now(), channel, group, this.options.heartbeatTimeoutMs);
+        ? this.redis.zadd(this.keys.group(group), this.clock(), channel)
+        : this.redis.switchyardGroupAddV1(this.keys.group(group), this.keys.joined(inbox), this.clock(), channel, group, this.options.heartbeatTimeoutMs);
     await added.catch(rethrowLayerError);
     if (this.held.has(channel)) this.remember(channel, group);
   }
@@ -189,10 +184,10 @@ export class RedisLayer implements ChannelLayer {
     assertGroupName(group);
     assertMessage(message);
     this.assertAvailable();
-    const parts = encodeGroupParts(message);
+    const parts = encodeGroupParts(message, this.clock());
     const o = this.options;
     const [, , ordinary] = await this.redis
-      .switchyardGroupSendV2(this.keys.group(group), this.keys.alive, this.keys.channelPrefix, Date.now(),
+      .switchyardGroupSendV2(this.keys.group(group), this.keys.alive, this.keys.channelPrefix, this.clock(),
         o.heartbeatTimeoutMs, o.inboxCapacity, o.expiryMs + 1000, parts.head, parts.body, group)
       .catch(rethrowLayerError);
     // Ordinary channels in a group each take the message as a send to them would: within their
@@ -209,7 +204,7 @@ export class RedisLayer implements ChannelLayer {
     assertGroupName(group);
     this.assertAvailable();
     return this.redis
-      .switchyardGroupMembersV1(this.keys.group(group), this.keys.alive, Date.now(), this.options.heartbeatTimeoutMs)
+      .switchyardGroupMembersV1(this.keys.group(group), this.keys.alive, this.clock(), this.options.heartbeatTimeoutMs)
       .catch(rethrowLayerError);
   }
 
@@ -288,7 +283,7 @@ export class RedisLayer implements ChannelLayer {
 
   private decodeShared([key, elements]: Popped, channelOf: Map<string, string>): SharedEntry[] {
     const channel = channelOf.get(key)!;
-    const oldest = Date.now() - this.options.expiryMs;
+    const oldest = this.clock() - this.options.expiryMs;
     const entries: SharedEntry[] = [];
     for (const element of elements) {
       const envelope = this.decode(element, channel);
@@ -357,7 +352,7 @@ export class RedisLayer implements ChannelLayer {
   }
 
   private demultiplex(elements: Buffer[]): void {
-    const oldest = Date.now() - this.options.expiryMs;
+    const oldest = this.clock() - this.options.expiryMs;
     for (const element of elements) {
       const envelope = this.decode(element, this.inbox);
       if (envelope === undefined) continue;
@@ -384,7 +379,7 @@ export class RedisLayer implements ChannelLayer {
       try {
         recipient.deliver(message, group);
       } catch (error) {
-        this.options.onWarning?.(`the recipient of ${channel} failed on a "${message.type}" message: ${(error as Error)?.message ?? error}`, error);
+        this.options.onWarning?.(`the recipient of ${channel} failed on a "${message.type}" message: ${describeError(error)}`, error);
       }
       return true;
     }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { Clock } from '../clock.js';
 import type { RedisKeys } from './keys.js';
 
 /** How often a process that asks about receivers looks again. */
@@ -31,6 +32,7 @@ export class Liveness {
     private readonly inbox: string,
     private readonly intervalMs: number,
     private readonly timeoutMs: number,
+    private readonly clock: Clock,
   ) {
     redis.on('ready', () => this.heartbeat !== undefined && this.beat()); // after a reconnect, at once
   }
@@ -47,6 +49,11 @@ export class Liveness {
   receiving(channel: string): void {
     if (this.mine.has(channel)) return;
     this.mine.add(channel);
+    this.beatNow();
+  }
+
+  /** Beats at once (and from then on, every interval). */
+  beatNow(): void {
     if (this.heartbeat === undefined) this.start();
     else this.beat();
   }
@@ -77,7 +84,7 @@ export class Liveness {
 
   private beat(): void {
     if (this.redis.status !== 'ready') return; // beats again on 'ready'
-    const now = Date.now();
+    const now = this.clock();
     const pipeline = this.redis.pipeline().zadd(this.keys.alive, now, this.inbox).pexpire(this.keys.joined(this.inbox), this.timeoutMs);
     for (const channel of this.mine) pipeline.zadd(this.keys.receivers(channel), now, this.inbox);
     pipeline.exec().catch(noop);
@@ -103,7 +110,7 @@ export class Liveness {
   private async lookOnce(): Promise<void> {
     const channels = [...this.view.keys()];
     const pipeline = this.redis.pipeline();
-    const since = Date.now() - this.timeoutMs;
+    const since = this.clock() - this.timeoutMs;
     for (const channel of channels) pipeline.zcount(this.keys.receivers(channel), since, '+inf');
     const results = await pipeline.exec().catch(() => null);
     if (results === null) return; // Redis away: the last view stands (sends fail by themselves)

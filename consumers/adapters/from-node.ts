@@ -1,3 +1,4 @@
+import { describeError } from '../../schemas/index.js';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import type { HttpHandler, HttpContext } from '../types.js';
@@ -100,7 +101,7 @@ async function sendBody(request: HttpRequest, outgoing: http.ClientRequest): Pro
  */
 function runGuarded(app: NodeHandler, req: IncomingMessage, res: ServerResponse, ctx: HttpContext | undefined): void {
   const fail = (error: unknown): void => {
-    ctx?.log.error({ err: error }, `the Node app behind ${ctx.consumer} threw: ${(error as Error)?.message ?? error}`);
+    ctx?.log.error({ err: error }, `the Node app behind ${ctx.consumer} threw: ${describeError(error)}`);
     if (!res.headersSent) {
       res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('internal server error\n');

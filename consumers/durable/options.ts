@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseOptions } from '../../schemas/index.js';
 
 /** How a durable channel retries, paces and keeps its jobs. Parsed once per channel. */
 export const durableOptions = z.object({
@@ -41,13 +42,9 @@ export interface SendOptions {
   traceparent?: string | undefined;
 }
 
+/** A channel's durable options (`true`: the defaults), or a TypeError naming the channel and the option. */
 export function parseDurableOptions(channel: string, input: DurableOptionsInput | true): DurableOptions {
-  const result = durableOptions.safeParse(input === true ? {} : input);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new TypeError(`invalid durable option "${issue.path.join('.')}" for channel "${channel}": ${issue.message}`);
-  }
-  return result.data;
+  return parseOptions(durableOptions, input === true ? {} : input, `durable channel "${channel}"`);
 }
 
 /** BullMQ's own job options from ours. */

@@ -1,9 +1,11 @@
 import type { ChannelLayer, Recipient, WireMessage } from '../../channel-layer/index.js';
+import { CreditWindow, DEFAULT_RESPONSE_WINDOW, parseWorkerToServer, SwitchyardError } from '../../schemas/index.js';
 import type { Lifetime } from '../runtime.js';
 
 /** The client went away (`http.disconnect`). */
-export class ClientDisconnected extends Error {
+export class ClientDisconnected extends SwitchyardError {
   override readonly name = 'ClientDisconnected';
+  override readonly code = 'SWITCHYARD_CLIENT_DISCONNECTED';
   constructor() {
     super('the client disconnected');
   }
@@ -21,9 +23,9 @@ export class ExchangeIO implements Recipient {
   private bodyChunks: WireMessage[] | undefined;
   /** Readers of the body and writers of the response may wait at the same time (an echo). */
   private waiters: (() => void)[] | undefined;
-  private credited = 0;
-  private sent = 0;
-  private readonly window: number;
+  private responseStarted = false;
+  /** Body chunks this worker may still send before the server gives credit back. */
+  private readonly credit: CreditWindow;
 
   constructor(
     private readonly layer: ChannelLayer,
@@ -31,10 +33,22 @@ export class ExchangeIO implements Recipient {
     extensions: Record<string, Record<string, unknown>>,
     private readonly lifetime: Lifetime,
   ) {
-    this.window = Number(extensions['http.response.window']?.chunks ?? 16);
+    this.credit = new CreditWindow(Number(extensions['http.response.window']?.chunks ?? DEFAULT_RESPONSE_WINDOW));
   }
 
+  /** The response has started: a start or a whole response went to the server. */
+  get started(): boolean {
+    return this.responseStarted;
+  }
+
+  /**
+   * Sends a reply to the server, checked first with the schema the server applies: an invalid
+   * one throws here (MessageValidationError, naming type and field) and never leaves, so the
+   * consumer fails with the reason in this worker's log and the client gets the usual 500.
+   */
   send(message: WireMessage): Promise<void> {
+    parseWorkerToServer(message);
+    if (message.type === 'http.response.start' || message.type === 'http.response') this.responseStarted = true;
     return this.layer.send(this.reply, message);
   }
 
@@ -60,15 +74,16 @@ export class ExchangeIO implements Recipient {
 
   /** Sends a response body chunk, waiting for credit when the server's window is used up. */
   async sendBody(body: Uint8Array, more: boolean): Promise<void> {
-    if (more && this.sent + 1 >= this.window + this.credited) await this.watch();
-    while (this.sent >= this.window + this.credited) await this.waitForNews();
-    this.sent++;
+    // The last chunk of the window: the server must know where to send credit.
+    if (more && this.credit.room <= 1) await this.watch();
+    while (this.credit.room <= 0) await this.waitForNews();
+    this.credit.use();
     await this.send({ type: 'http.response.body', body, more_body: more });
   }
 
   deliver(message: WireMessage): void {
     if (message.type === 'http.request.body') (this.bodyChunks ??= []).push(message);
-    else if (message.type === 'http.response.credit') this.credited += message.chunks as number;
+    else if (message.type === 'http.response.credit') this.credit.grant(message.chunks as number);
     else if (message.type === 'http.disconnect') this.lifetime.end(new ClientDisconnected());
     this.notify();
   }

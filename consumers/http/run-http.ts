@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { parseServerToWorker, traceId, type HttpRequest as HttpRequestMessage, type WireMessage } from '../../schemas/index.js';
+import { describeError, parseServerToWorker, traceId, type HttpRequest as HttpRequestMessage, type WireMessage } from '../../schemas/index.js';
 import { compose } from '../middleware.js';
 import { broadcast, Lifetime, type Runtime } from '../runtime.js';
 import type { HttpContext } from '../types.js';
@@ -31,7 +31,6 @@ export async function runHttp(runtime: Runtime, raw: WireMessage): Promise<void>
       ? new Lifetime(left, consumer, `${consumer} was still running when its client stopped waiting (the server answered 504 at ${new Date(message.deadline!).toISOString()})`)
       : new Lifetime(runtime.timeoutMs, consumer);
   const io = new ExchangeIO(runtime.layer, message.reply_channel, message.extensions, lifetime);
-  let started = false;
   try {
     let response: HttpResponse;
     if (found === undefined) {
@@ -50,14 +49,13 @@ export async function runHttp(runtime: Runtime, raw: WireMessage): Promise<void>
       if (ctx.response === undefined) throw new TypeError(`${consumer} returned no response`);
       response = toHttpResponse(ctx.response);
     }
-    started = true;
     // What the deadline is about is the start of the response (a stream may run for hours).
     runtime.admission.took(consumer, Date.now() - began);
     await sendResponse(io, response, message.method, lifetime);
   } catch (error) {
     if (lifetime.reason instanceof ClientDisconnected) return; // nobody to tell
-    runtime.logger.error({ err: error, consumer, path: message.path, trace_id: message.traceparent && traceId(message.traceparent) }, `HTTP consumer ${consumer} failed: ${(error as Error)?.message ?? error}`);
-    const answer = started
+    runtime.logger.error({ err: error, consumer, path: message.path, trace_id: message.traceparent && traceId(message.traceparent) }, `HTTP consumer ${consumer} failed: ${describeError(error)}`);
+    const answer = io.started
       ? io.send({ type: 'http.response.abort', reason: 'the application failed' })
       : io.send({ type: 'http.response', status: 500, headers: [['content-type', 'text/plain; charset=utf-8']], body: Buffer.from('internal server error\n') });
     await answer.catch(() => {});

@@ -1,3 +1,4 @@
+import { CreditWindow, DEFAULT_RESPONSE_WINDOW, httpPhaseAfter, parseWorkerToServer, type HttpReplyPhase } from '../../schemas/index.js';
 import { HeaderList, type HeadersInit } from '../http/headers.js';
 import { testScope } from './scope.js';
 import type { TestBed } from './test-bed.js';
@@ -23,7 +24,10 @@ export interface TestResponse {
 
 /**
  * Sends one request through the app without a network, the way the interface server would:
- * `http.request`, body chunks on demand, credit for streamed responses.
+ * `http.request`, body chunks on demand, credit for streamed responses. Every reply is checked
+ * as the server checks it (its schema, the order of the exchange, the credit window): what the
+ * server would refuse with a 500 rejects here with the reason (MessageValidationError,
+ * ProtocolViolation), so a consumer that would fail in production fails its test.
  *
  *     const http = new HttpCommunicator(bed);
  *     const res = await http.request('POST', '/echo', { body: 'hi' });
@@ -54,7 +58,7 @@ export class HttpCommunicator {
         scheme: 'http',
         body: chunks.shift() ?? Buffer.alloc(0),
         more_body: chunks.length > 0,
-        extensions: { 'http.response.window': { chunks: 16 }, 'http.response.early_hints': {} },
+        extensions: { 'http.response.window': { chunks: DEFAULT_RESPONSE_WINDOW }, 'http.response.early_hints': {} },
       });
       return await collect(layer, reply, chunks);
     } finally {
@@ -64,43 +68,50 @@ export class HttpCommunicator {
 }
 
 async function collect(layer: TestBed['layer'], reply: string, pending: Buffer[]): Promise<TestResponse> {
+  let phase: HttpReplyPhase = 'waiting';
+  const window = new CreditWindow(DEFAULT_RESPONSE_WINDOW);
   let status = 0;
   let headers: [string, string][] = [];
   const chunks: Buffer[] = [];
   const hints: string[] = [];
   let pull: string | undefined;
   for (;;) {
-    for (const { message } of await layer.receive([reply], { max: 16, signal: AbortSignal.timeout(30_000) })) {
+    for (const { message: raw } of await layer.receive([reply], { max: 16, signal: AbortSignal.timeout(30_000) })) {
+      const message = parseWorkerToServer(raw);
+      phase = httpPhaseAfter(phase, message);
       switch (message.type) {
         case 'http.request.pull':
-          pull = message.channel as string;
-          for (let n = message.chunks as number; n > 0 && pending.length > 0; n--) {
+          pull = message.channel;
+          for (let n = message.chunks; n > 0 && pending.length > 0; n--) {
             const body = pending.shift()!;
             await layer.send(pull, { type: 'http.request.body', body, more_body: pending.length > 0 });
           }
           break;
         case 'http.response.early_hints':
-          hints.push(...(message.links as string[]));
+          hints.push(...message.links);
           break;
         case 'http.response.push':
-          hints.push(`<${message.path as string}>; rel=preload`);
+          hints.push(`<${message.path}>; rel=preload`);
           break;
         case 'http.response.start':
-          status = message.status as number;
-          headers = message.headers as [string, string][];
+          status = message.status;
+          headers = message.headers;
           break;
         case 'http.response':
-          chunks.push(Buffer.from(message.body as Uint8Array));
-          return response(message.status as number, message.headers as [string, string][], chunks, hints);
+          chunks.push(Buffer.from(message.body));
+          return response(message.status, message.headers, chunks, hints);
         case 'http.response.body':
-          chunks.push(Buffer.from(message.body as Uint8Array));
-          if (pull !== undefined) await layer.send(pull, { type: 'http.response.credit', chunks: 1 });
-          if (!message.more_body) return response(status, headers, chunks, hints);
+          window.use();
+          chunks.push(Buffer.from(message.body));
+          // The test reads every chunk at once: its credit goes straight back.
+          if (pull !== undefined) {
+            window.grant(1);
+            await layer.send(pull, { type: 'http.response.credit', chunks: 1 });
+          }
+          if (phase === 'done') return response(status, headers, chunks, hints);
           break;
         case 'http.response.abort':
-          throw new Error(`the app aborted the response: ${String(message.reason ?? '')}`);
-        default:
-          throw new Error(`unexpected "${message.type}" from the app`);
+          throw new Error(`the app aborted the response: ${message.reason}`);
       }
     }
   }

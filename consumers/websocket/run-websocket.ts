@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { connectionEvent, parseServerToWorker, traceId, type Headers, type WebsocketConnect, type WireMessage } from '../../schemas/index.js';
+import { describeError, checkWebsocketReply, connectionEvent, parseServerToWorker, parseWorkerToServer, traceId, type Headers, type WebsocketConnect, type WireMessage } from '../../schemas/index.js';
 import type { SendOptions } from '../durable/options.js';
 import { HeaderList } from '../http/headers.js';
 import { compose } from '../middleware.js';
@@ -71,6 +71,7 @@ export async function runWebSocketEvent(runtime: Runtime, raw: WireMessage): Pro
     const consumer = found.route.consumer;
     lifetime = new Lifetime(runtime.timeoutMs, consumerName);
     const ctx = websocketContext(runtime, reply, scope, found.params, consumerName, lifetime, state, queued, groups, {
+      phase: () => (accepted ? 'open' : 'connecting'),
       accept: () => {
         accepted = answered = true;
       },
@@ -82,7 +83,7 @@ export async function runWebSocketEvent(runtime: Runtime, raw: WireMessage): Pro
     if (isConnect && consumer.connect === undefined && !answered) await ctx.accept();
     state = ctx.state;
   } catch (error) {
-    runtime.logger.error({ err: error, consumer: consumerName, event: raw.type, path: scope?.path }, `WebSocket consumer ${consumerName} failed on "${raw.type}": ${(error as Error)?.message ?? error}`);
+    runtime.logger.error({ err: error, consumer: consumerName, event: raw.type, path: scope?.path }, `WebSocket consumer ${consumerName} failed on "${raw.type}": ${describeError(error)}`);
     const close = isConnect && !accepted ? { type: 'websocket.close', code: 1011, status: 500 } : { type: 'websocket.close', code: 1011, reason: 'internal error' };
     await send(close).catch(() => {});
   } finally {
@@ -151,15 +152,19 @@ function websocketContext(
   state: Record<string, unknown>,
   queued: Promise<void>[],
   groups: Set<string>,
-  note: { accept(): void; deny(): void },
+  note: { phase(): 'connecting' | 'open'; accept(): void; deny(): void },
 ): WebSocketContext {
   const { layer } = runtime;
   /**
    * Frames and handshake answers are queued on the layer at once and in order, and the
    * consumer goes on without waiting for Redis: its last frames and the event's done then
-   * leave together. A failed delivery is reported when the event is done.
+   * leave together. A failed delivery is reported when the event is done. Each is checked
+   * first as the server checks it (schema, handshake order, an offered subprotocol): one the
+   * server would refuse throws here, so the consumer fails with the reason in this worker's log
+   * and the connection closes with 1011, as it would have.
    */
   const toClient = (message: WireMessage): Promise<void> => {
+    checkWebsocketReply(note.phase(), parseWorkerToServer(message), scope.subprotocols);
     const sent = layer.send(reply, message);
     sent.catch(() => {}); // looked at when the event is done; never an unhandled rejection before
     queued.push(sent);
@@ -193,8 +198,9 @@ function websocketContext(
       return (log ??= runtime.logger.child({ consumer, ...(scope.traceparent ? { trace_id: traceId(scope.traceparent) } : {}) })); // made on first use
     },
     accept(options = {}) {
+      const sent = toClient({ type: 'websocket.accept', subprotocol: options.subprotocol ?? null, headers: options.headers ?? [] });
       note.accept();
-      return toClient({ type: 'websocket.accept', subprotocol: options.subprotocol ?? null, headers: options.headers ?? [] });
+      return sent;
     },
     deny(status = 403, body, headers) {
       note.deny();

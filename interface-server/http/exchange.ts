@@ -1,7 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import { ChannelFull, deadlines, type Expiring, type Recipient } from '../../channel-layer/index.js';
 import {
+  CreditWindow,
+  httpPhaseAfter,
   parseWorkerToServer,
+  type HttpReplyPhase,
   type HttpResponse,
   type HttpResponseBody,
   type HttpResponsePush,
@@ -50,7 +53,7 @@ export interface Inbound {
  * request: no receive, no promise, no timer of its own.
  */
 export class HttpExchange implements Recipient, Expiring {
-  private state: 'waiting' | 'streaming' | 'done' = 'waiting';
+  private state: HttpReplyPhase = 'waiting';
   /** The deadline wheel's handle, and what missing it means. */
   private deadline = 0;
   private lateWhy = '';
@@ -59,9 +62,8 @@ export class HttpExchange implements Recipient, Expiring {
   private pullChannel: string | undefined;
   private bodyCredit = 0;
   private pumping = false;
-  /** Response body chunks the worker may have sent so far, and has. */
-  private granted: number;
-  private received = 0;
+  /** Response body chunks the worker may send ahead of the client. */
+  private readonly window: CreditWindow;
   /** Chunks the client has taken that were not yet credited back to the worker. */
   private creditOwed = 0;
   private wroteBody = false;
@@ -79,7 +81,7 @@ export class HttpExchange implements Recipient, Expiring {
     private readonly inbound: Inbound,
     private readonly target: string,
   ) {
-    this.granted = ctx.options.limits.responseWindow;
+    this.window = new CreditWindow(ctx.options.limits.responseWindow);
   }
 
   /** Sends the request to the workers; from here on, replies, the client and the clock drive it. */
@@ -157,7 +159,7 @@ export class HttpExchange implements Recipient, Expiring {
   private requestMessage(): WireMessage {
     const { method, scope, first, pushAllowed } = this.inbound;
     const extensions: Record<string, Record<string, unknown>> = {
-      'http.response.window': { chunks: this.granted },
+      'http.response.window': { chunks: this.ctx.options.limits.responseWindow },
     };
     if (pushAllowed) extensions['http.response.push'] = {};
     if (scope.http_version !== '1.0') extensions['http.response.early_hints'] = {};
@@ -175,6 +177,7 @@ export class HttpExchange implements Recipient, Expiring {
 
   private handle(raw: WireMessage): void {
     const message = parseWorkerToServer(raw);
+    httpPhaseAfter(this.state, message); // the order rule: throws when it cannot come now
     switch (message.type) {
       case 'http.request.pull':
         this.pullChannel = message.channel;
@@ -183,34 +186,26 @@ export class HttpExchange implements Recipient, Expiring {
         void this.pump();
         return;
       case 'http.response.early_hints':
-        this.expect('waiting', 'http.response.start', message.type);
         this.earlyHints(message.links, message.headers);
         return;
       case 'http.response.push':
-        this.expect('waiting', 'http.response.start', message.type);
         this.push(message);
         return;
       case 'http.response.start':
-        this.expect('waiting', 'http.response.body', message.type);
         this.head(message);
         return;
       case 'http.response':
-        this.expect('waiting', 'http.response.body', message.type);
         this.whole(message);
         return;
       case 'http.response.body':
-        this.expect('streaming', 'http.response.start', message.type);
+        this.window.use();
         this.body(message);
         return;
       case 'http.response.abort':
         throw new ResponseAborted(message.reason);
       default:
-        throw new ProtocolViolation(this.state === 'waiting' ? '"http.response.start"' : '"http.response.body"', message.type);
+        return; // not an HTTP reply: httpPhaseAfter has thrown already
     }
-  }
-
-  private expect(state: 'waiting' | 'streaming', instead: string, got: string): void {
-    if (this.state !== state) throw new ProtocolViolation(`"${instead}"`, got);
   }
 
   private head(message: HttpResponseStart): void {
@@ -266,9 +261,6 @@ export class HttpExchange implements Recipient, Expiring {
   };
 
   private body(message: HttpResponseBody): void {
-    if (++this.received > this.granted) {
-      throw new ProtocolViolation(`at most ${this.granted} body chunks until "http.response.credit"`, message.type);
-    }
     const bytes = message.body.length > 0 && this.inbound.method !== 'HEAD';
     if (!message.more_body) {
       // The last chunk goes out with the end: one write for a whole response.
@@ -302,7 +294,7 @@ export class HttpExchange implements Recipient, Expiring {
     if (this.pullChannel === undefined || this.creditOwed < batch || this.state === 'done') return;
     const credit = this.creditOwed;
     this.creditOwed = 0;
-    this.granted += credit;
+    this.window.grant(credit);
     this.toWorker({ type: 'http.response.credit', chunks: credit }).catch((error: unknown) => this.fail(error));
   }
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { isTraceparent, newTraceparent, type Address, type Headers } from '../../schemas/index.js';
+import { isTraceparent, newTraceparent, SwitchyardError, type Address, type Headers } from '../../schemas/index.js';
 import type { AnyRequest } from '../listener.js';
 import { normalizeAddress, resolvePeer } from '../proxy.js';
 
@@ -18,8 +18,11 @@ export interface RequestScope {
 }
 
 /** The request target could not be read (bad percent-encoding): a 400. */
-export class BadRequestTarget extends Error {
+export class BadRequestTarget extends SwitchyardError {
   override readonly name = 'BadRequestTarget';
+  override readonly code = 'SWITCHYARD_BAD_REQUEST_TARGET';
+  override readonly status = 400;
+  override readonly clientReason = 'bad request target';
 }
 
 const EMPTY = new Uint8Array(0);

@@ -34,5 +34,5 @@ export function leftOut(except: readonly string[] | undefined, channel: string):
 }
 
 /** Message types the server itself understands; any other type reaching a connection is an app event. */
-export const PROTOCOL_TYPE = /^(http|websocket|group|lifespan)\./;
+export const PROTOCOL_TYPE = /^(http|websocket|lifespan)\./;
 

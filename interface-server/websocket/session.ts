@@ -1,10 +1,9 @@
 import type { RawData, WebSocket } from 'ws';
 import { ChannelFull, deadlines, LayerUnavailable, type Expiring, type Recipient } from '../../channel-layer/index.js';
-import { encodedSize, encodesWithin, parseWorkerToServer, type WebsocketAccept, type WireMessage } from '../../schemas/index.js';
+import { checkDone, checkWebsocketReply, EventSequence, parseWorkerToServer, type WebsocketAccept, type WireMessage } from '../../schemas/index.js';
 import type { ServerContext } from '../context.js';
-import { logFailure, NoWorker, outcomeOf, ProtocolViolation, QueueOverflow, WorkerTimeout } from '../failures.js';
+import { logFailure, NoWorker, outcomeOf, QueueOverflow, WorkerTimeout } from '../failures.js';
 import type { RequestScope } from '../http/scope.js';
-import { EventSequence } from './event-sequence.js';
 import { leftOut, parseBroadcast, PROTOCOL_TYPE } from './group-messages.js';
 import { CLOSED, type SessionState } from './session-state.js';
 import { listenTo, type SocketEvents } from './socket-listeners.js';
@@ -194,12 +193,10 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
     }
     const message = parseWorkerToServer(raw);
     const state = this.state;
+    checkWebsocketReply(state.phase, message, this.subprotocols); // the order rule: throws when it cannot come now
     switch (message.type) {
       case 'websocket.accept':
-        if (state.phase !== 'connecting') throw new ProtocolViolation('"websocket.accept" only once, before anything else', message.type);
-        if (message.subprotocol !== null && !this.subprotocols.includes(message.subprotocol)) {
-          throw new ProtocolViolation(`a subprotocol the client offered (${this.subprotocols.join(', ') || 'none'})`, `subprotocol "${message.subprotocol}"`);
-        }
+        if (state.phase !== 'connecting') return; // refused by checkWebsocketReply
         if (state.socketGone) {
           // Accepted too late: the consumer still hears the client left (and undoes its groups).
           this.state = { phase: 'closing', ws: undefined };
@@ -218,7 +215,6 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
         }
         return;
       case 'websocket.send':
-        if (state.phase === 'connecting') throw new ProtocolViolation('"websocket.accept" before "websocket.send"', message.type);
         if (state.phase === 'open' && state.ws !== undefined) {
           state.ws.send(message.text ?? message.bytes!);
           this.framesOut++;
@@ -227,29 +223,16 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
       case 'websocket.done':
         this.done(message.state);
         return;
-      case 'group.add':
-        this.ctx.layer.groupAdd(message.group, message.channel).catch((error: unknown) => this.fail(error));
-        return;
-      case 'group.discard':
-        this.ctx.layer.groupDiscard(message.group, message.channel).catch((error: unknown) => this.fail(error));
-        return;
-      case 'group.send':
-        this.ctx.layer.groupSend(message.group, message.message).catch((error: unknown) => this.fail(error));
-        return;
       default:
-        throw new ProtocolViolation('a websocket.* or group.* message', message.type);
+        return; // not a WebSocket reply: checkWebsocketReply has thrown already
     }
   }
 
   private done(state: Record<string, unknown> | undefined): void {
-    if (!this.events.done()) throw new ProtocolViolation('"websocket.done" only for an event in progress', 'websocket.done');
+    checkDone(this.events, state, this.ctx.options.limits.stateMaxBytes);
     deadlines.cancel(this, this.deadline);
     this.deadline = 0;
-    if (state !== undefined) {
-      const max = this.ctx.options.limits.stateMaxBytes;
-      if (!encodesWithin(state, max)) throw new ProtocolViolation(`state of at most ${max} bytes`, `${encodedSize(state)} bytes`);
-      this.carried = state;
-    }
+    if (state !== undefined) this.carried = state;
     const current = this.state;
     if (current.phase === 'connecting') {
       // The connect event ended with neither accept nor close: the handshake is refused.

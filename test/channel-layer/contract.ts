@@ -11,12 +11,19 @@ import {
   type Recipient,
   type WireMessage,
 } from '../../channel-layer/index.js';
+import type { Clock } from '../../channel-layer/clock.js';
 
 /**
  * Makes layers on one fresh namespace: each call plays another process on the same backing
  * (a new connection to the same Redis prefix, or a new MemoryLayer on the same store).
  */
-export type LayerFactory = (options?: LayerOptionsInput) => Promise<ChannelLayer>;
+export type LayerFactory = (options?: LayerOptionsInput & { clock?: Clock }) => Promise<ChannelLayer>;
+
+/** A clock the test moves: the layers' time, without waiting for it. */
+function testClock(): { now: Clock; advance(ms: number): void } {
+  let offset = 0;
+  return { now: () => Date.now() + offset, advance: (ms) => void (offset += ms) };
+}
 
 /** The channel layer contract, run unchanged against every implementation. */
 export function channelLayerContract(name: string, newNamespace: () => LayerFactory): void {
@@ -24,7 +31,7 @@ export function channelLayerContract(name: string, newNamespace: () => LayerFact
     const opened: ChannelLayer[] = [];
     let factory: LayerFactory;
 
-    async function layer(options?: LayerOptionsInput): Promise<ChannelLayer> {
+    async function layer(options?: LayerOptionsInput & { clock?: Clock }): Promise<ChannelLayer> {
       factory ??= newNamespace();
       const made = await factory(options);
       opened.push(made);
@@ -148,9 +155,10 @@ export function channelLayerContract(name: string, newNamespace: () => LayerFact
     });
 
     it('never delivers a message older than the expiry', async () => {
-      const l = await layer({ expiryMs: 150 });
+      const clock = testClock();
+      const l = await layer({ expiryMs: 150, clock: clock.now });
       await l.send('old', { type: 'stale' });
-      await sleep(250);
+      clock.advance(250);
       await l.send('old', { type: 'fresh' });
       const got = await l.receive(['old'], { max: 10 });
       expect(got.map((d) => d.message.type)).toEqual(['fresh']);
@@ -269,7 +277,8 @@ export function channelLayerContract(name: string, newNamespace: () => LayerFact
     });
 
     it('keeps members of live processes past the heartbeat timeout and drops those of dead ones', async () => {
-      const options = { heartbeatIntervalMs: 40, heartbeatTimeoutMs: 150 };
+      const clock = testClock();
+      const options = { heartbeatIntervalMs: 40_000, heartbeatTimeoutMs: 150_000, clock: clock.now };
       const alive = await layer(options);
       const dying = await layer(options);
       const kept = await alive.newChannel();
@@ -278,7 +287,10 @@ export function channelLayerContract(name: string, newNamespace: () => LayerFact
       await dying.groupAdd('presence', lost);
       await dying.close(); // stops its heartbeat like a crash would
       expect(await alive.groupSize('presence')).toBe(2);
-      await sleep(400);
+      clock.advance(100_000);
+      expect(await alive.groupSize('presence')).toBe(2); // within the timeout: still members
+      clock.advance(100_000);
+      await alive.newChannel(); // the live process beats (as its interval would), the dead one cannot
       expect(await alive.groupMembers('presence')).toEqual([kept]);
       await alive.groupSend('presence', { type: 'still.here' });
       expect((await alive.receive([kept]))[0]?.message.type).toBe('still.here');

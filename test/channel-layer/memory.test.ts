@@ -3,8 +3,8 @@ import { channelLayerContract } from './contract.js';
 
 channelLayerContract('memory', () => {
   let store: MemoryStore | undefined;
-  return async (options = {}) => {
-    store ??= new MemoryStore(options.expiryMs ?? 60_000);
+  return async ({ clock, ...options } = {}) => {
+    store ??= new MemoryStore(options.expiryMs ?? 60_000, clock);
     return new MemoryLayer({ ...options, store });
   };
 });

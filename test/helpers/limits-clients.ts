@@ -2,7 +2,8 @@ import http from 'node:http';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
-import { MemoryLayer, RedisLayer, inspectLayer } from '../../channel-layer/index.js';
+import { MemoryLayer, RedisLayer } from '../../channel-layer/index.js';
+import { inspectLayer } from '../../channel-layer/redis/inspect.js';
 import type { Harness } from './server-harness.js';
 
 /**

@@ -1,4 +1,5 @@
 import type { ChannelLayer, Delivery, WireMessage } from '../../channel-layer/index.js';
+import { DEFAULT_RESPONSE_WINDOW } from '../../schemas/index.js';
 
 /**
  * Scripted workers for interface-server tests: real loops on a real layer (memory or Redis),
@@ -26,7 +27,7 @@ export class HttpIO {
     readonly request: Message,
   ) {
     const extensions = request.extensions as Record<string, { chunks?: number }> | undefined;
-    this.window = extensions?.['http.response.window']?.chunks ?? 16;
+    this.window = extensions?.['http.response.window']?.chunks ?? DEFAULT_RESPONSE_WINDOW;
   }
 
   get reply(): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventSequence } from '../../interface-server/websocket/event-sequence.js';
+import { EventSequence } from '../../schemas/index.js';
 
 const event = (i: number) => ({ type: 'websocket.receive', text: String(i) });
 

@@ -555,86 +555,80 @@ describe.each(['memory', 'redis'] as const)('WebSocket on the %s layer', (kind: 
 
   // -------------------------------------------------------------------------------------------
   describe('groups', () => {
-    /** Chat on `/ws/chat/:room`; `viaServer` makes the worker ask the server to do the group calls. */
-    function chat(layer: ChannelLayer, viaServer: boolean): Script {
+    /** Chat on `/ws/chat/:room`: the worker changes groups through the layer, as consumers do. */
+    function chat(layer: ChannelLayer): Script {
       return async (io) => {
         const { event } = io;
         const reply = event.reply_channel as string;
         const group = `room.${(event.path as string | undefined)?.split('/').pop() ?? (io.state?.room as string)}`;
         switch (event.type) {
           case 'websocket.connect':
-            if (viaServer) await io.send({ type: 'group.add', group, channel: reply });
-            else await layer.groupAdd(group, reply);
+            await layer.groupAdd(group, reply);
             await io.accept();
             return { room: group.slice('room.'.length) };
           case 'websocket.receive': {
             const message = { type: 'chat.message', text: event.text as string };
-            if (viaServer) await io.send({ type: 'group.send', group, message });
-            else await layer.groupSend(group, message);
+            await layer.groupSend(group, message);
             return io.state;
           }
           case 'chat.message':
             await io.text(`[${group}] ${event.text as string}`);
             return io.state;
           case 'websocket.disconnect':
-            if (viaServer) await io.send({ type: 'group.discard', group, channel: reply });
-            else await layer.groupDiscard(group, reply);
+            await layer.groupDiscard(group, reply);
             return io.state;
         }
         return io.state;
       };
     }
 
-    for (const viaServer of [false, true]) {
-      const how = viaServer ? 'group.add / group.send / group.discard messages the worker sends to the reply channel' : 'the worker adding the connection with layer.groupAdd';
-      it(`delivers a group message to every connection of the room (${how})`, async () => {
-        const harness = await server({ websocketPaths: ['/ws/chat/:room'] });
-        const w = worker(harness.workerLayer, chat(harness.workerLayer, viaServer));
-        const alice = client(harness, '/ws/chat/lobby');
-        const bob = client(harness, '/ws/chat/lobby');
-        const carol = client(harness, '/ws/chat/kitchen');
-        const inboxes = [new Inbox(alice), new Inbox(bob), new Inbox(carol)];
-        await Promise.all([opened(alice), opened(bob), opened(carol)]);
-        await waitFor(() => ofType(w, 'websocket.connect').length === 3, 'three connects');
-        await within(
-          (async () => {
-            while ((await harness.workerLayer.groupSize('room.lobby')) < 2) await sleep(10);
-          })(),
-          'both lobby connections in the group',
-        );
+    it('delivers a group message to every connection of the room', async () => {
+      const harness = await server({ websocketPaths: ['/ws/chat/:room'] });
+      const w = worker(harness.workerLayer, chat(harness.workerLayer));
+      const alice = client(harness, '/ws/chat/lobby');
+      const bob = client(harness, '/ws/chat/lobby');
+      const carol = client(harness, '/ws/chat/kitchen');
+      const inboxes = [new Inbox(alice), new Inbox(bob), new Inbox(carol)];
+      await Promise.all([opened(alice), opened(bob), opened(carol)]);
+      await waitFor(() => ofType(w, 'websocket.connect').length === 3, 'three connects');
+      await within(
+        (async () => {
+          while ((await harness.workerLayer.groupSize('room.lobby')) < 2) await sleep(10);
+        })(),
+        'both lobby connections in the group',
+      );
 
-        alice.send('hi from alice');
-        expect(await inboxes[0]!.nextText()).toBe('[room.lobby] hi from alice');
-        expect(await inboxes[1]!.nextText()).toBe('[room.lobby] hi from alice');
-        bob.send('hi from bob');
-        expect(await inboxes[0]!.nextText()).toBe('[room.lobby] hi from bob');
-        expect(await inboxes[1]!.nextText()).toBe('[room.lobby] hi from bob');
+      alice.send('hi from alice');
+      expect(await inboxes[0]!.nextText()).toBe('[room.lobby] hi from alice');
+      expect(await inboxes[1]!.nextText()).toBe('[room.lobby] hi from alice');
+      bob.send('hi from bob');
+      expect(await inboxes[0]!.nextText()).toBe('[room.lobby] hi from bob');
+      expect(await inboxes[1]!.nextText()).toBe('[room.lobby] hi from bob');
 
-        // The group message reached each connection as an event of its own type, with its reply channel and state.
-        const groupEvents = ofType(w, 'chat.message');
-        expect(groupEvents).toHaveLength(4);
-        const lobby = ofType(w, 'websocket.connect')
-          .filter((c) => c.path === '/ws/chat/lobby')
-          .map((c) => c.reply_channel)
-          .sort();
-        expect(groupEvents.map((e) => e.reply_channel).sort()).toEqual([lobby[0], lobby[0], lobby[1], lobby[1]].sort());
-        for (const event of groupEvents) expect(event.state).toEqual({ room: 'lobby' });
-        // The kitchen heard nothing.
-        carol.send('anyone?');
-        expect(await inboxes[2]!.nextText()).toBe('[room.kitchen] anyone?');
-        expect(inboxes[2]!.frames).toHaveLength(1);
-        expect(inboxes[0]!.frames).toHaveLength(2);
+      // The group message reached each connection as an event of its own type, with its reply channel and state.
+      const groupEvents = ofType(w, 'chat.message');
+      expect(groupEvents).toHaveLength(4);
+      const lobby = ofType(w, 'websocket.connect')
+        .filter((c) => c.path === '/ws/chat/lobby')
+        .map((c) => c.reply_channel)
+        .sort();
+      expect(groupEvents.map((e) => e.reply_channel).sort()).toEqual([lobby[0], lobby[0], lobby[1], lobby[1]].sort());
+      for (const event of groupEvents) expect(event.state).toEqual({ room: 'lobby' });
+      // The kitchen heard nothing.
+      carol.send('anyone?');
+      expect(await inboxes[2]!.nextText()).toBe('[room.kitchen] anyone?');
+      expect(inboxes[2]!.frames).toHaveLength(1);
+      expect(inboxes[0]!.frames).toHaveLength(2);
 
-        alice.close();
-        bob.close();
-        await within(
-          (async () => {
-            while ((await harness.workerLayer.groupSize('room.lobby')) > 0) await sleep(10);
-          })(),
-          'the lobby to empty after the disconnects',
-        );
-      });
-    }
+      alice.close();
+      bob.close();
+      await within(
+        (async () => {
+          while ((await harness.workerLayer.groupSize('room.lobby')) > 0) await sleep(10);
+        })(),
+        'the lobby to empty after the disconnects',
+      );
+    });
 
     it('keeps a group message that reaches the connection while its connect event is in progress (before accept)', async () => {
       // The usual connect handler: join the room, announce the newcomer to it, accept. The

@@ -87,14 +87,10 @@ describe('message parsing', () => {
     }
   });
 
-  it('checks group messages and their names', () => {
-    expect(parseWorkerToServer({ type: 'group.send', group: 'room.1', message: { type: 'chat', text: 'x' } })).toEqual({
-      type: 'group.send',
-      group: 'room.1',
-      message: { type: 'chat', text: 'x' },
-    });
-    expect(failure(() => parseWorkerToServer({ type: 'group.add', group: 'no spaces', channel: 'c' })).field).toBe('group');
-    expect(failure(() => parseWorkerToServer({ type: 'group.send', group: 'g', message: {} })).field).toBe('message.type');
+  it('refuses group operations as messages: they go through the channel layer (protocol 3)', () => {
+    for (const type of ['group.add', 'group.discard', 'group.send']) {
+      expect(failure(() => parseWorkerToServer({ type, group: 'room.1', channel: 'c', message: { type: 'chat' } })).field).toBe('type');
+    }
   });
 
   it('parses lifespan events', () => {

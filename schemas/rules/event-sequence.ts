@@ -1,4 +1,4 @@
-import type { WireMessage } from '../../schemas/index.js';
+import type { WireMessage } from '../codec.js';
 
 /**
  * The order rule of one connection's events: they go to the workers one at a time (the next
@@ -6,7 +6,8 @@ import type { WireMessage } from '../../schemas/index.js';
  * connection at once. Also the backpressure on its client: past `limit` queued events the
  * client's socket should be paused, and resumed once the queue is down to half.
  *
- * No sockets and no layer here: the session does the sending; tests drive this directly.
+ * No sockets and no layer here: the interface server's session and the test kit's communicator do
+ * the sending, and tests drive this directly.
  */
 /** How many times `limit` of the client's own frames may wait (see `add`). */
 const CLIENT_BURST = 1024;
