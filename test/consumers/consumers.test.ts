@@ -375,6 +375,25 @@ describe('WebSocket consumers', () => {
   });
 });
 
+describe('a worker checks what it sends', () => {
+  it('a reply the server would refuse fails the consumer, named in the log with the message type and field; the client gets 500 / 1011', async () => {
+    const app = createApp()
+      .get('/bad', () => text('x', { status: 1000 }))
+      .websocket('/ws/closer', { receive: (ctx) => ctx.close(1005) });
+    const { bed: made, logs } = bed(app);
+    expect((await new HttpCommunicator(made).get('/bad')).status).toBe(500);
+    const ws = new WebSocketCommunicator(made, '/ws/closer');
+    await ws.connect();
+    await ws.sendText('x');
+    expect(await ws.receive()).toEqual({ close: { code: 1011, reason: 'internal error' } });
+    const failures = logs.filter((line) => line.msg.includes('failed'));
+    expect(failures.map((line) => [line.consumer, line.msg])).toEqual([
+      ['GET /bad', expect.stringMatching(/invalid "http.response" message: field "status"/)],
+      ['websocket /ws/closer', expect.stringMatching(/invalid "websocket.close" message: field "code"/)],
+    ]);
+  });
+});
+
 describe('WebSocket handshakes the server may take at once', () => {
   it('the manifest lists routes without a connect consumer, and none once the app has middleware', () => {
     const app = createApp()
