@@ -4,16 +4,18 @@
  * of a dead letter, delayed and idempotent sends, ctx.send from HTTP and channel consumers,
  * `switchyard status`, rate limits. Each test has a prefix (and so queues) of its own.
  *
- * Timing is only ever checked as a lower bound (a job must not run before its time); every wait
- * is bounded.
+ * No test measures time: backoff and delays are read from the state BullMQ keeps (a job waits
+ * in the delayed set, with the delay it was given), rate limiting from the limiter's keyspace
+ * events in the order Redis ran them. Every wait is bounded.
  */
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DurableAdmin, RedisLayer, Worker, createApp, durableSender } from 'switchyard';
 import { RedisServer } from '../helpers/redis-server.js';
 import { SwitchyardProcess, childEnv, killAll, runSwitchyard, startServe } from '../helpers/processes.js';
 import app from './apps/durable-app.js';
-import { DURABLE_APP, DURABLE_ONLY_APP, Records, durableWorkers, layerFor, waitFor, waitForDurableWorkers } from './support.js';
+import { DURABLE_APP, DURABLE_ONLY_APP, Records, durableQueue, durableWorkers, layerFor, waitFor, waitForDurableWorkers } from './support.js';
 
 type DurableCounts = Awaited<ReturnType<DurableAdmin['counts']>>;
 
@@ -58,19 +60,31 @@ describe('durable channels with worker processes', () => {
     await redis?.stop();
   });
 
-  it('retries a failing job with exponential backoff (jitter 0): each gap at least delay·2^(n-1), and growing', async () => {
+  it('retries a failing job with exponential backoff (jitter 0): after failure n it waits in the delayed set with delay·2^(n-1), then runs again', async () => {
     const { layer, sender, records, settled } = setup('backoff');
+    const bull = durableQueue(layer.redisUrl, layer.prefix, 'flaky');
+    cleanups.push(bull.close);
     await durableWorkers(layer, 1, 'flaky');
-    await sender.send('flaky', { type: 'job', marker: 'f1', failTimes: 3 });
-    await settled('flaky', { completed: 1, failed: 0 });
+    const id = await sender.send('flaky', { type: 'job', marker: 'f1', failTimes: 3 });
 
-    const times = await records.times('flaky', 'f1');
-    expect(times).toHaveLength(4); // 3 failures, then success on the 4th run
-    const gaps = times.slice(1).map((t, i) => t - times[i]!);
-    const minimum = [200, 400, 800]; // delayMs · 2^(n-1) before retry n
-    for (const [i, gap] of gaps.entries()) expect(gap, `gap before retry ${i + 1} (gaps ${gaps.join(', ')} ms)`).toBeGreaterThanOrEqual(minimum[i]!);
-    expect(gaps[1]!).toBeGreaterThan(gaps[0]!);
-    expect(gaps[2]!).toBeGreaterThan(gaps[1]!);
+    // The channel's backoff starts at a minute (see the app): after each failure the job stays
+    // delayed until promoted here, so what BullMQ scheduled is read without racing the clock.
+    const retries: { run: number; state: string; delay: number; attemptsMade: number }[] = [];
+    for (let run = 1; run <= 3; run++) {
+      // State and runs first: once the job is delayed after run n it stays so, and only then is
+      // its delay (reset to 0 by every promotion) the one this failure scheduled.
+      await waitFor(`f1 delayed after failing run ${run}`, async () => (await records.runs('flaky', 'f1')) === run && (await bull.queue.getJobState(id)) === 'delayed');
+      const job = (await bull.queue.getJob(id))!;
+      retries.push({ run, state: await job.getState(), delay: job.delay, attemptsMade: job.attemptsMade });
+      await job.promote();
+    }
+    expect(retries).toEqual([
+      { run: 1, state: 'delayed', delay: 60_000, attemptsMade: 1 },
+      { run: 2, state: 'delayed', delay: 120_000, attemptsMade: 2 },
+      { run: 3, state: 'delayed', delay: 240_000, attemptsMade: 3 },
+    ]);
+    await settled('flaky', { completed: 1, failed: 0 });
+    expect(await records.runs('flaky', 'f1')).toBe(4); // 3 failures, then success on the 4th run
   });
 
   it('a job that throws on every attempt goes to the dead letters after attempt 3, with its error, and never runs a 4th time', async () => {
@@ -131,18 +145,21 @@ describe('durable channels with worker processes', () => {
     expect({ runs: await records.runs('bounce', 'r2'), attempts: dead?.attempts }).toEqual({ runs: 6, attempts: 3 });
   });
 
-  it('a delayed send does not run before delayMs has passed', async () => {
+  it('a delayed send waits in the delayed set, not run while sends after it run, and runs once when its delay is over', async () => {
     const { layer, sender, admin, records, settled } = setup('delay');
+    const bull = durableQueue(layer.redisUrl, layer.prefix, 'later');
+    cleanups.push(bull.close);
     await durableWorkers(layer, 1, 'later');
-    const sentAt = Date.now();
-    await sender.send('later', { type: 'job', marker: 'd1' }, { delayMs: 1500 });
-    expect((await admin.counts('later')).delayed).toBe(1);
-    await settled('later', { completed: 1 });
+    // An hour, longer than this test lasts: "not run yet" below is a state, not a race.
+    const hourId = await sender.send('later', { type: 'job', marker: 'in-an-hour' }, { delayMs: 3_600_000 });
+    expect(await admin.counts('later')).toEqual({ waiting: 0, active: 0, delayed: 1, completed: 0, failed: 0 });
+    await sender.send('later', { type: 'job', marker: 'soon' }, { delayMs: 300 });
+    await sender.send('later', { type: 'job', marker: 'now' });
 
-    const [ranAt] = await records.times('later', 'd1');
-    expect(ranAt).toBeDefined();
-    expect(ranAt! - sentAt).toBeGreaterThanOrEqual(1500);
-    expect(await records.runs('later', 'd1')).toBe(1);
+    await settled('later', { completed: 2, delayed: 1 });
+    expect(Object.fromEntries(await records.executions('later'))).toEqual({ soon: 1, now: 1 });
+    const hour = (await bull.queue.getJob(hourId))!;
+    expect({ state: await hour.getState(), delay: hour.delay }).toEqual({ state: 'delayed', delay: 3_600_000 });
   });
 
   it('sends with the same jobId enqueue one job: the consumer runs once', async () => {
@@ -224,17 +241,48 @@ describe('durable channels with worker processes', () => {
     expect(snapshot.durable.map((entry) => entry.channel)).toEqual(await admin.channels());
   });
 
-  it('a rate limit of 5 jobs a second holds across two workers: 15 jobs take at least ~2 s from first start to last', async () => {
+  it('a rate limit of 5 jobs a second holds across two workers (10 job slots): no limiter window admits more than 5 of 15 jobs', async () => {
     const { layer, sender, records, settled } = setup('ratelimit');
     await durableWorkers(layer, 2, 'limited');
-    const markers = Array.from({ length: 15 }, (_, i) => `l${i}`);
-    await Promise.all(markers.map((marker) => sender.send('limited', { type: 'job', marker })));
-    await settled('limited', { completed: 15, failed: 0 });
+    // BullMQ's limiter is one counter key per queue: every job a worker takes INCRs it, the first
+    // of a window also sets it to expire after durationMs, and its end (it expires, or BullMQ
+    // DELs it when it finds it at its last millisecond) opens the next window. Its keyspace
+    // events, in the order Redis ran them, count the jobs each window admitted.
+    const limiterKey = `${layer.prefix}:durable:limited:limiter`;
+    const events: string[] = [];
+    // Connected before it subscribes: a SUBSCRIBE sent ahead of ioredis's ready check (INFO)
+    // puts the connection in subscriber mode, the check fails and the subscription is lost.
+    const subscriber = new Redis(layer.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+    subscriber.on('error', () => {});
+    subscriber.on('message', (_channel: string, event: string) => events.push(event));
+    await subscriber.connect();
+    await records.redis.config('SET', 'notify-keyspace-events', 'Kg$x'); // keyspace events of INCR ($), DEL (g) and expiries (x)
+    try {
+      await subscriber.subscribe(`__keyspace@0__:${limiterKey}`);
+      const markers = Array.from({ length: 15 }, (_, i) => `l${i}`);
+      await Promise.all(markers.map((marker) => sender.send('limited', { type: 'job', marker })));
+      await settled('limited', { completed: 15, failed: 0 });
+      expect(Object.fromEntries(await records.executions('limited'))).toEqual(Object.fromEntries(markers.map((m) => [m, 1])));
 
-    const starts = (await Promise.all(markers.map((m) => records.times('limited', m)))).flat().sort((a, b) => a - b);
-    expect(starts).toHaveLength(15);
-    // 5 in the first second, 5 in the second, 5 in the third: the last starts ≥ 2 s after the first.
-    expect(starts[14]! - starts[0]!).toBeGreaterThanOrEqual(1900);
+      await waitFor('the limiter events of 15 jobs', () => events.filter((event) => event === 'incrby').length >= 15).catch((error: Error) => {
+        throw new Error(`${error.message}; events: ${events.join(' ')}`);
+      });
+      const windows: number[] = []; // jobs taken in each limiter window
+      let current = 0;
+      for (const event of events) {
+        if (event === 'incrby') current += 1;
+        else if ((event === 'expired' || event === 'del') && current > 0) {
+          windows.push(current);
+          current = 0;
+        }
+      }
+      if (current > 0) windows.push(current);
+      expect(windows.reduce((a, b) => a + b, 0), `jobs per window: ${windows.join(', ')}`).toBe(15);
+      expect(windows.filter((n) => n > 5), `jobs per window: ${windows.join(', ')}`).toEqual([]);
+    } finally {
+      subscriber.disconnect();
+      await records.redis.config('SET', 'notify-keyspace-events', '');
+    }
   });
 
   it('a worker whose app has only durable channels logs "worker started"', async () => {
@@ -249,7 +297,7 @@ describe('durable channels with worker processes', () => {
     cleanups.push(() => sender.close());
     await sender.send('thumbs', { type: 'thumb', marker: 't1' });
     await waitFor('the job on the durable-only worker', async () => (await records.runs('thumbs', 't1')) === 1);
-    // … but it never said it started (startWorker(), which waits for that line, would time out).
+    // … and it said it started (the line startWorker() waits for).
     expect(worker.logs.map((line) => line.msg)).toContain('worker started');
   });
 

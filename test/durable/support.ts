@@ -105,6 +105,24 @@ export async function waitForDurableWorkers(url: string, prefix: string, channel
   }
 }
 
+/**
+ * The BullMQ queue of durable channel `channel` under the layer prefix `prefix`, to read its
+ * jobs as BullMQ holds them (state, scheduled delay) and to promote delayed ones.
+ */
+export function durableQueue(url: string, prefix: string, channel: string): { queue: Queue; close: () => Promise<void> } {
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  connection.on('error', () => {});
+  const queue = new Queue(channel, { connection, prefix: `${prefix}:durable` });
+  queue.on('error', () => {});
+  return {
+    queue,
+    close: async () => {
+      await queue.close();
+      connection.disconnect();
+    },
+  };
+}
+
 /** A layer of its own for one test: its own prefix on the file's redis-server. */
 export function layerFor(redisUrl: string, name: string): LayerEnv {
   return { redisUrl, prefix: randomPrefix(`durable-${name}`) };

@@ -13,7 +13,7 @@
  * Channels (all durable; the message is `{ type: 'job', marker, ms? }`):
  *
  *     crash     sleeps `ms`; short locks so a SIGKILLed worker's jobs come back fast
- *     flaky     fails the first `failTimes` runs of a job; exponential backoff, 200 ms, no jitter
+ *     flaky     fails the first `failTimes` runs of a job; exponential backoff from a minute, no jitter
  *     bounce    always throws Error('bounced'); 3 attempts
  *     mail      schema { type: 'mail.send', to: string, subject: string }
  *     later     plain (delayed sends)
@@ -81,12 +81,14 @@ const app = createApp();
 // load would rerun a job no worker lost, which the crash test counts as a wrong duplicate.
 app.channel('crash', job(sleepFor), { durable: { concurrency: 2, lockDurationMs: 3000, stalledIntervalMs: 500 } });
 
+// A minute, longer than any test waits: a retry stays in the delayed set until the test
+// promotes it, so the backoff BullMQ scheduled is read there without racing the clock.
 app.channel(
   'flaky',
   job((message, run) => {
     if (run <= (message.failTimes ?? 0)) throw new Error(`flaky: run ${run} fails`);
   }),
-  { durable: { attempts: 5, backoff: { type: 'exponential', delayMs: 200, jitter: 0 } } },
+  { durable: { attempts: 5, backoff: { type: 'exponential', delayMs: 60_000, jitter: 0 } } },
 );
 
 app.channel(
