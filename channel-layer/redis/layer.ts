@@ -129,10 +129,10 @@ export class RedisLayer implements ChannelLayer {
   async newChannel(hint?: string): Promise<string> {
     this.assertOpen();
     const channel = this.own.create(hint);
-    // A process making a channel for others to reach is alive: it says so now (the first
-    // channel starts the inbox, whose heartbeat beats at once).
+    // A process making a channel for others to reach is alive: it says so if its last beat is
+    // an interval old (the first channel starts the inbox, whose heartbeat beats at once).
     if (this.inboxReader === undefined) this.startInbox();
-    else this.liveness.beatNow();
+    else this.liveness.beatIfDue();
     return channel;
   }
 

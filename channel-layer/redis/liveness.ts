@@ -23,6 +23,7 @@ export class Liveness {
   private readonly view = new Map<string, boolean>();
   private refresher: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private lastBeat = -Infinity;
   private looking: Promise<void> | undefined;
   private nextLook: Promise<void> | undefined;
 
@@ -58,6 +59,11 @@ export class Liveness {
     else this.beat();
   }
 
+  /** Beats now if the last beat is an interval old by this process's clock (its timer may lag it). */
+  beatIfDue(): void {
+    if (this.clock() - this.lastBeat >= this.intervalMs) this.beatNow();
+  }
+
   /**
    * True from the view; when the view says none (or has not looked yet), a fresh look, shared
    * by everyone who asks meanwhile, so a receiver that has just started is not missed.
@@ -85,6 +91,7 @@ export class Liveness {
   private beat(): void {
     if (this.redis.status !== 'ready') return; // beats again on 'ready'
     const now = this.clock();
+    this.lastBeat = now;
     const pipeline = this.redis.pipeline().zadd(this.keys.alive, now, this.inbox).pexpire(this.keys.joined(this.inbox), this.timeoutMs);
     for (const channel of this.mine) pipeline.zadd(this.keys.receivers(channel), now, this.inbox);
     pipeline.exec().catch(noop);
