@@ -142,7 +142,7 @@ async function overload(): Promise<Row> {
   for (let w = 1; w <= windows; w++) worst = Math.min(worst, okAt.filter((t) => t >= w * 2000 && t < (w + 1) * 2000).length);
   const after = await fetch(`http://127.0.0.1:${port}/slow`).then((res) => res.status);
   const client = new Redis(r.url);
-  const queued = await client.llen('switchyard:ch:http.request');
+  const queued = await client.llen('switchyard:ch:{http.request}');
   client.disconnect();
   // Requests asked before the overload showed were taken in and wait in the channel; those
   // asked once the server has refused one on arrival must be refused at once too.
@@ -185,10 +185,10 @@ async function disconnects(r: RedisProc, port: number): Promise<Row> {
   const clients: WebSocket[] = [];
   for (let i = 0; i < 5000; i += 100) clients.push(...(await Promise.all(Array.from({ length: 100 }, () => openWs(port, '/ws/room')))));
   const members = new Redis(r.url);
-  const before = await members.zcard('switchyard:group:room');
+  const before = await members.zcard('switchyard:group:{room}');
   for (const ws of clients) ws.close(1000);
   let after = before;
-  for (const until = Date.now() + 60_000; Date.now() < until && after > 0; await sleep(250)) after = await members.zcard('switchyard:group:room');
+  for (const until = Date.now() + 60_000; Date.now() < until && after > 0; await sleep(250)) after = await members.zcard('switchyard:group:{room}');
   members.disconnect();
   return {
     name: '3. 5,000 clients in a group close at once',

@@ -25,7 +25,7 @@ interface Transport {
  * the two differ only in how they talk to Redis.
  */
 async function baseline(url: string, prefix: string, channel: string): Promise<Transport> {
-  const key = `${prefix}:ch:${channel}`;
+  const key = `${prefix}:ch:{${channel}}`;
   const redis = new Redis(url, { enableAutoPipelining: false });
   await once(redis, 'ready');
   return {

@@ -1,3 +1,4 @@
+import type { RedisKeys } from './keys.js';
 import type { ScriptedRedis } from './scripts.js';
 
 /** How long released channels gather before they leave their groups in one call. */
@@ -6,8 +7,9 @@ const LEAVE_MS = 250;
 const MAX_PER_CALL = 1000;
 
 /**
- * Takes the channels this process lets go out of every group others put them in
- * (leave-groups-v1.lua): at most one script call per LEAVE_MS however many close, and on
+ * Takes the channels this process lets go out of every group others put them in: their groups
+ * come out of the process's joined hash (take-joined-v1.lua, on the process's slot), then one
+ * ZREM per group on the group's slot. At most one such round per LEAVE_MS however many close, and on
  * `flush` (the layer closing). If Redis is away then, the memberships stay until a group send
  * finds the channel no longer held and drops it, as it does for members of dead processes.
  */
@@ -17,8 +19,8 @@ export class GroupLeaver {
 
   constructor(
     private readonly redis: ScriptedRedis,
+    private readonly keys: RedisKeys,
     private readonly joinedKey: string,
-    private readonly groupPrefix: string,
   ) {}
 
   leave(channel: string): void {
@@ -34,7 +36,15 @@ export class GroupLeaver {
     const channels = this.channels;
     this.channels = [];
     for (let from = 0; from < channels.length; from += MAX_PER_CALL) {
-      await this.redis.switchyardLeaveGroupsV1(this.joinedKey, this.groupPrefix, ...channels.slice(from, from + MAX_PER_CALL)).catch(() => {});
+      const taken = await this.redis.switchyardTakeJoinedV1(this.joinedKey, ...channels.slice(from, from + MAX_PER_CALL)).catch(() => []);
+      const byGroup = new Map<string, string[]>();
+      for (let i = 0; i < taken.length; i += 2) {
+        for (const group of taken[i + 1]!.split('\n')) {
+          if (byGroup.has(group)) byGroup.get(group)!.push(taken[i]!);
+          else byGroup.set(group, [taken[i]!]);
+        }
+      }
+      await Promise.all([...byGroup].map(([group, members]) => this.redis.zrem(this.keys.group(group), ...members).catch(() => 0)));
     }
   }
 }

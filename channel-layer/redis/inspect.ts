@@ -28,9 +28,9 @@ export async function inspectLayer(url: string, prefix: string): Promise<LayerSn
       cursor = next;
       for (const key of found) {
         if (key.startsWith(keys.channelPrefix)) {
-          snapshot.channels.push({ channel: key.slice(keys.channelPrefix.length), depth: await redis.llen(key) });
-        } else if (key.startsWith(keys.group(''))) {
-          snapshot.groups.push({ group: key.slice(keys.group('').length), members: await redis.zcard(key) });
+          snapshot.channels.push({ channel: RedisKeys.nameIn(key, keys.channelPrefix), depth: await redis.llen(key) });
+        } else if (key.startsWith(keys.groupPrefix)) {
+          snapshot.groups.push({ group: RedisKeys.nameIn(key, keys.groupPrefix), members: await redis.zcard(key) });
         }
       }
     } while (cursor !== '0');

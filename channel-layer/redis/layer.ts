@@ -13,6 +13,7 @@ import { assertMessage } from '../validate.js';
 import { BatchedSender } from './batched-sender.js';
 import { PopPool } from './pop-pool.js';
 import { GroupLeaver } from './group-leaver.js';
+import { liveMembers, type LiveMembers } from './live-members.js';
 import { Liveness } from './liveness.js';
 import { redactUrl } from './redact.js';
 import type { BlockingPop, Popped } from './blocking-pop.js';
@@ -78,7 +79,7 @@ export class RedisLayer implements ChannelLayer {
     this.sender = new BatchedSender(this.redis, this.options.expiryMs + 1000);
     this.pops = new PopPool(this.options.url, this.inbox, this.redis);
     this.liveness = new Liveness(this.redis, this.keys, this.inbox, this.options.heartbeatIntervalMs, this.options.heartbeatTimeoutMs, clock);
-    this.leaver = new GroupLeaver(this.redis, this.keys.joined(this.inbox), this.keys.group(''));
+    this.leaver = new GroupLeaver(this.redis, this.keys, this.keys.joined(this.inbox));
   }
 
   /** Resolves once Redis answers; rejects with LayerUnavailable after `timeoutMs`. */
@@ -164,11 +165,11 @@ export class RedisLayer implements ChannelLayer {
     assertChannelName(channel);
     this.assertAvailable();
     const inbox = inboxOf(channel);
-    const added =
-      inbox === undefined
-        ? this.redis.zadd(this.keys.group(group), this.clock(), channel)
-        : this.redis.switchyardGroupAddV1(this.keys.group(group), this.keys.joined(inbox), this.clock(), channel, group, this.options.heartbeatTimeoutMs);
-    await added.catch(rethrowLayerError);
+    // The member goes into the group on the group's slot; a process-specific one is also noted
+    // in its process's joined hash, on that process's slot, so its holder can take it out.
+    const added: Promise<unknown>[] = [this.redis.zadd(this.keys.group(group), this.clock(), channel)];
+    if (inbox !== undefined) added.push(this.redis.switchyardGroupJoinedV1(this.keys.joined(inbox), channel, group, this.options.heartbeatTimeoutMs));
+    await Promise.all(added).catch(rethrowLayerError);
     if (this.held.has(channel)) this.remember(channel, group);
   }
 
@@ -180,32 +181,37 @@ export class RedisLayer implements ChannelLayer {
     this.memberships.get(channel)?.delete(group);
   }
 
+  /**
+   * One envelope per process that holds live members (it fans out to them itself), pushed to
+   * its inbox on the inbox's slot; an ordinary-channel member takes the message as a send to it
+   * would, within its own capacity. A full inbox or channel misses it. Cost: O(processes), not
+   * O(members), and every command on one slot.
+   */
   async groupSend(group: string, message: WireMessage): Promise<void> {
     assertGroupName(group);
     assertMessage(message);
     this.assertAvailable();
     const parts = encodeGroupParts(message, this.clock());
-    const o = this.options;
-    const [, , ordinary] = await this.redis
-      .switchyardGroupSendV2(this.keys.group(group), this.keys.alive, this.keys.channelPrefix, this.clock(),
-        o.heartbeatTimeoutMs, o.inboxCapacity, o.expiryMs + 1000, parts.head, parts.body, group)
-      .catch(rethrowLayerError);
-    // Ordinary channels in a group each take the message as a send to them would: within their
-    // own capacity. A full one misses it, as a full inbox does in the script.
-    const sends = ordinary.map((channel) =>
-      this.sender
-        .send(this.keys.list(channel), this.capacities.capacityOf(channel), channel, encodeGroupEnvelope(parts, [group, channel]))
-        .catch(skipWhenFull),
-    );
+    const { byInbox, ordinary } = await this.liveMembers(group);
+    const sends: Promise<void>[] = [];
+    for (const [inbox, members] of byInbox) {
+      sends.push(this.sender.send(this.keys.list(inbox), this.options.inboxCapacity, inbox, encodeGroupEnvelope(parts, [group, ...members])).catch(skipWhenFull));
+    }
+    for (const channel of ordinary) {
+      sends.push(this.sender.send(this.keys.list(channel), this.capacities.capacityOf(channel), channel, encodeGroupEnvelope(parts, [group, channel])).catch(skipWhenFull));
+    }
     await Promise.all(sends);
   }
 
   async groupMembers(group: string): Promise<string[]> {
     assertGroupName(group);
     this.assertAvailable();
-    return this.redis
-      .switchyardGroupMembersV1(this.keys.group(group), this.keys.alive, this.clock(), this.options.heartbeatTimeoutMs)
-      .catch(rethrowLayerError);
+    const { byInbox, ordinary } = await this.liveMembers(group);
+    return [...[...byInbox.values()].flat(), ...ordinary];
+  }
+
+  private liveMembers(group: string): Promise<LiveMembers> {
+    return liveMembers(this.redis, this.keys, group, this.clock(), this.options.heartbeatTimeoutMs).catch(rethrowLayerError);
   }
 
   async groupSize(group: string): Promise<number> {
@@ -328,7 +334,7 @@ export class RedisLayer implements ChannelLayer {
 
   /** The one blocking read of this process's inbox, demultiplexed into local channels. */
   private async readInbox(pop: BlockingPop): Promise<void> {
-    const key = this.keys.channelPrefix + this.inbox;
+    const key = this.keys.list(this.inbox);
     const stop = this.closing.signal;
     while (!stop.aborted) {
       if (!pop.ready) {

@@ -2,24 +2,20 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
 /**
- * The layer's Lua scripts, read once at load. `--@include name.lua` pulls in a file from
- * `lua/includes/`, so shared helpers have one copy. Script names carry a version: a changed
- * script gets a new name, so processes of two releases never run each other's code.
+ * The layer's Lua scripts, read once at load. Script names carry a version: a changed script
+ * gets a new name, so processes of two releases never run each other's code. Each touches only
+ * the keys it is given in KEYS, all in one hash slot (keys.ts), as Redis Cluster requires.
  */
 const LUA_DIR = new URL('./lua/', import.meta.url);
 
 function load(file: string): string {
-  return readFileSync(new URL(file, LUA_DIR), 'utf8').replace(/^--@include (\S+)$/gm, (_, name: string) =>
-    readFileSync(new URL(`includes/${name}`, LUA_DIR), 'utf8'),
-  );
+  return readFileSync(new URL(file, LUA_DIR), 'utf8');
 }
 
 const SCRIPTS = {
   switchyardSendV1: { file: 'send-v1.lua', keys: 1 },
-  switchyardGroupSendV2: { file: 'group-send-v2.lua', keys: 2 },
-  switchyardGroupMembersV1: { file: 'group-members-v1.lua', keys: 2 },
-  switchyardGroupAddV1: { file: 'group-add-v1.lua', keys: 2 },
-  switchyardLeaveGroupsV1: { file: 'leave-groups-v1.lua', keys: 1 },
+  switchyardGroupJoinedV1: { file: 'group-joined-v1.lua', keys: 1 },
+  switchyardTakeJoinedV1: { file: 'take-joined-v1.lua', keys: 1 },
 } as const;
 
 const sources = Object.fromEntries(
@@ -32,14 +28,10 @@ export function defineScripts(redis: Redis): ScriptedRedis {
   return redis as ScriptedRedis;
 }
 
-type Arg = string | number | Buffer;
-
 export interface ScriptedRedis extends Redis {
   switchyardSendV1(list: string, capacity: number, ttlMs: number, ...envelopes: Buffer[]): Promise<number>;
-  switchyardGroupSendV2(group: string, alive: string, ...args: Arg[]): Promise<[pushed: number, full: number, ordinary: string[]]>;
-  switchyardGroupMembersV1(group: string, alive: string, now: number, timeoutMs: number): Promise<string[]>;
-  switchyardGroupAddV1(group: string, joined: string, now: number, member: string, groupName: string, ttlMs: number): Promise<number>;
-  switchyardLeaveGroupsV1(joined: string, groupPrefix: string, ...channels: string[]): Promise<number>;
+  switchyardGroupJoinedV1(joined: string, member: string, groupName: string, ttlMs: number): Promise<number>;
+  switchyardTakeJoinedV1(joined: string, ...channels: string[]): Promise<string[]>;
 }
 
 /** For pipelines: the same commands, queued. */
