@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { prettyFactory } from 'pino-pretty';
-import { redactUrl } from '../channel-layer/index.js';
+import { describeTarget, type RedisTarget } from '../channel-layer/index.js';
 import { SettingError } from './config/load.js';
 
 /**
@@ -133,13 +133,13 @@ export function onShutdownSignal(log: Logger, stop: () => Promise<void>): void {
 }
 
 /** Waits for Redis before taking work, saying so while it is not there yet. */
-export async function waitForRedis(layer: { waitUntilReady(ms: number): Promise<void> }, log: Logger, url: string): Promise<void> {
+export async function waitForRedis(layer: { waitUntilReady(ms: number): Promise<void> }, log: Logger, target: RedisTarget): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await layer.waitUntilReady(attempt === 0 ? 3_000 : 10_000);
       return;
     } catch {
-      log.warn({ redis: redactUrl(url) }, 'waiting for Redis');
+      log.warn({ redis: describeTarget(target) }, 'waiting for Redis');
     }
   }
 }

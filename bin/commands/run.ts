@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { MemoryLayer, RedisLayer, redactUrl } from '../../channel-layer/index.js';
+import { describeTarget, MemoryLayer, RedisLayer } from '../../channel-layer/index.js';
 import { Worker, type WorkerOptionsInput } from '../../consumers/index.js';
 import { InterfaceServer, type ServerOptionsInput } from '../../interface-server/index.js';
 import { startAdmin } from '../admin.js';
@@ -103,7 +103,7 @@ export function devCommand(): Command {
     const layer = new MemoryLayer({ ...layerSettings, processName: 'dev' });
     // Redis only when asked for, and then only for durable channels, under keys of its own: a
     // deployment's config file must not make a laptop take production's jobs.
-    const durable = isSet('redis.url') ? { url: settings.redis.url, prefix: `${settings.redis.prefix}-dev` } : undefined;
+    const durable = isSet('redis.url') || isSet('redis.sentinels') ? { ...settings.redis, prefix: `${settings.redis.prefix}-dev` } : undefined;
     const metrics = processRegistry(layer);
     const server = new InterfaceServer(layer, { ...serverOptionsFrom(resolved, app.manifest(), true), metrics, logger: log.child({ role: 'server' }) });
     // A taken port is reported before the worker starts (and logs that it did).
@@ -135,7 +135,7 @@ export function serveCommand(): Command {
     await onRedis(settings, 'server', log, async (layer, metrics) => {
       const server = new InterfaceServer(layer, { ...serverOptionsFrom(resolved, manifest), metrics, logger: log.child({ role: 'server' }) });
       // Listen even while Redis is away (requests get 503 until it is back), but give it a moment first.
-      await layer.waitUntilReady(3_000).catch(() => log.warn({ redis: redactUrl(settings.redis.url) }, 'Redis not reachable yet: answering 503 until it is'));
+      await layer.waitUntilReady(3_000).catch(() => log.warn({ redis: describeTarget(settings.redis) }, 'Redis not reachable yet: answering 503 until it is'));
       await server.listen();
       return () => server.close();
     });
@@ -149,7 +149,7 @@ export function workerCommand(): Command {
     const app = await loadApp(file);
     await onRedis(settings, 'worker', log, async (layer, metrics) => {
       const worker = new Worker(app, layer, { ...workerOptionsFrom(settings), durable: settings.redis, metrics, logger: log.child({ role: 'worker' }) });
-      await waitForRedis(layer, log, settings.redis.url);
+      await waitForRedis(layer, log, settings.redis);
       await worker.start();
       return () => worker.stop();
     });

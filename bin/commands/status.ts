@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { redactUrl } from '../../channel-layer/index.js';
+import { describeTarget } from '../../channel-layer/index.js';
 import { inspectLayer } from '../../channel-layer/redis/inspect.js';
 import { DurableAdmin, type DurableCounts } from '../../consumers/index.js';
 import { addSettingFlags, resolveSettings } from '../config/load.js';
@@ -11,11 +11,11 @@ export function statusCommand(): Command {
     .option('--json', 'print JSON for scripts');
   return addSettingFlags(status, 'status').action(async (options: { json?: boolean }) => {
     const { settings } = resolveSettings(status, 'status');
-    const { url, prefix } = settings.redis;
-    const layer = await inspectLayer(url, prefix).catch((error: Error) => {
-      throw new Error(`cannot read ${redactUrl(url)}: ${error.message}`);
+    const { prefix } = settings.redis;
+    const layer = await inspectLayer(settings.redis, prefix).catch((error: Error) => {
+      throw new Error(`cannot read ${describeTarget(settings.redis)}: ${error.message}`);
     });
-    const admin = new DurableAdmin({ url, prefix });
+    const admin = new DurableAdmin(settings.redis);
     const durable: { channel: string; counts: DurableCounts }[] = [];
     try {
       for (const channel of await admin.channels()) durable.push({ channel, counts: await admin.counts(channel) });

@@ -23,6 +23,8 @@ const WORKING: readonly CommandName[] = ['dev', 'worker'];
  */
 export const SETTING_FLAGS: readonly SettingFlag[] = [
   { setting: 'redis.url', flags: '--redis <url>', env: 'REDIS_URL', commands: ['dev', 'serve', 'worker', 'status'], help: { dev: 'Redis for durable channels only (optional: without it they run at most once)' } },
+  { setting: 'redis.sentinels', flags: '--redis-sentinels <list>', env: 'SWITCHYARD_REDIS_SENTINELS', commands: ['dev', 'serve', 'worker', 'status'] },
+  { setting: 'redis.sentinelMaster', flags: '--redis-master <name>', env: 'SWITCHYARD_REDIS_MASTER', commands: ['dev', 'serve', 'worker', 'status'] },
   { setting: 'redis.prefix', flags: '--prefix <prefix>', env: 'SWITCHYARD_PREFIX', commands: ['serve', 'worker', 'status'] },
   { setting: 'server.host', flags: '--host <host>', env: 'HOST', commands: SERVING },
   { setting: 'server.port', flags: '-p, --port <port>', env: 'PORT', commands: SERVING },

@@ -14,7 +14,12 @@ const port = z.number().int().min(0).max(65535);
  */
 export const settingsSchema = z.strictObject({
   redis: z
-    .strictObject({ url: redisLayerOptions.shape.url, prefix: redisLayerOptions.shape.prefix })
+    .strictObject({
+      url: redisLayerOptions.shape.url,
+      sentinels: redisLayerOptions.shape.sentinels,
+      sentinelMaster: redisLayerOptions.shape.sentinelMaster,
+      prefix: redisLayerOptions.shape.prefix,
+    })
     .prefault({})
     .describe('The Redis that carries the channel layer and durable channels.'),
   layer: refineHeartbeat(

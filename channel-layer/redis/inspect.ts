@@ -1,4 +1,4 @@
-import { openConnection } from './connection.js';
+import { openConnection, type RedisTarget } from './connection.js';
 import { RedisKeys } from './keys.js';
 
 export interface LayerSnapshot {
@@ -11,10 +11,10 @@ export interface LayerSnapshot {
 }
 
 /** Reads a namespace's state by SCAN (never KEYS), for `switchyard status`. */
-export async function inspectLayer(url: string, prefix: string): Promise<LayerSnapshot> {
+export async function inspectLayer(target: RedisTarget, prefix: string): Promise<LayerSnapshot> {
   const keys = new RedisKeys(prefix);
   // One attempt, no reconnects: a status command should say at once that Redis is unreachable.
-  const redis = openConnection(url, 'switchyard-status', { lazyConnect: true, retryStrategy: () => null });
+  const redis = openConnection(target, 'switchyard-status', { lazyConnect: true, retryStrategy: () => null });
   let refused: Error | undefined;
   redis.on('error', (error: Error) => (refused = error));
   try {

@@ -15,9 +15,8 @@ import { PopPool } from './pop-pool.js';
 import { GroupLeaver } from './group-leaver.js';
 import { liveMembers, type LiveMembers } from './live-members.js';
 import { Liveness } from './liveness.js';
-import { redactUrl } from './redact.js';
 import type { BlockingPop, Popped } from './blocking-pop.js';
-import { openConnection, toLayerError } from './connection.js';
+import { describeTarget, openConnection, toLayerError } from './connection.js';
 import { RedisKeys } from './keys.js';
 import { redisLayerOptions, type RedisLayerOptions, type RedisLayerOptionsInput } from './options.js';
 import { defineScripts, type ScriptedRedis } from './scripts.js';
@@ -75,9 +74,9 @@ export class RedisLayer implements ChannelLayer {
     this.own = new ProcessChannels(this.options.processName, new Set(), new Map());
     ({ inbox: this.inbox, held: this.held, recipients: this.recipients } = this.own);
     this.local = new LocalChannels(this.options.expiryMs, clock);
-    this.redis = defineScripts(openConnection(this.options.url, `${this.inbox}cmd`));
+    this.redis = defineScripts(openConnection(this.options, `${this.inbox}cmd`));
     this.sender = new BatchedSender(this.redis, this.options.expiryMs + 1000);
-    this.pops = new PopPool(this.options.url, this.inbox, this.redis);
+    this.pops = new PopPool(this.options, this.inbox, this.redis);
     this.liveness = new Liveness(this.redis, this.keys, this.inbox, this.options.heartbeatIntervalMs, this.options.heartbeatTimeoutMs, clock);
     this.leaver = new GroupLeaver(this.redis, this.keys, this.keys.joined(this.inbox));
   }
@@ -90,7 +89,7 @@ export class RedisLayer implements ChannelLayer {
       await once(this.redis, 'ready', { signal: link.signal });
     } catch {
       this.assertOpen();
-      throw new LayerUnavailable(`no connection to ${redactUrl(this.options.url)} within ${timeoutMs} ms`);
+      throw new LayerUnavailable(`no connection to ${describeTarget(this.options)} within ${timeoutMs} ms`);
     } finally {
       link.dispose();
     }
@@ -434,7 +433,7 @@ export class RedisLayer implements ChannelLayer {
 
   private assertAvailable(): void {
     this.assertOpen();
-    if (this.redis.status !== 'ready') throw new LayerUnavailable(`not connected to ${redactUrl(this.options.url)} (${this.redis.status})`);
+    if (this.redis.status !== 'ready') throw new LayerUnavailable(`not connected to ${describeTarget(this.options)} (${this.redis.status})`);
   }
 }
 

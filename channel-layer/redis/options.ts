@@ -8,6 +8,12 @@ export const redisLayerOptions = layerOptions.extend({
     .refine(isRedisUrl, 'a redis:// or rediss:// URL with a host (and a numeric port, if any), or the path of a Unix socket')
     .default('redis://127.0.0.1:6379')
     .describe('Redis to use'),
+  sentinels: z
+    .string()
+    .regex(/^\s*[^,\s]+:\d{1,5}\s*(,\s*[^,\s]+:\d{1,5}\s*)*$/, 'host:port of each sentinel, separated by commas')
+    .optional()
+    .describe('Redis Sentinel: the sentinels to ask for the primary ("host:port,host:port"); `url` then gives only user, password, database and TLS'),
+  sentinelMaster: z.string().min(1).default('mymaster').describe('Redis Sentinel: the name the sentinels know the primary by'),
   prefix: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,60}$/, 'letters, digits, "-", "_", "." only')

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { BlockingPop } from './blocking-pop.js';
-import { openConnection } from './connection.js';
+import { openConnection, type RedisTarget } from './connection.js';
 
 /**
  * The layer's blocking connections: one per receive in progress (a blocked connection can do
@@ -12,7 +12,7 @@ export class PopPool {
   private closed = false;
 
   constructor(
-    private readonly url: string,
+    private readonly target: RedisTarget,
     private readonly namePrefix: string,
     private readonly control: Redis,
     private readonly keepIdle = 4,
@@ -33,7 +33,7 @@ export class PopPool {
 
   /** A connection of its own for a long-lived reader (the inbox), closed with the rest. */
   create(role: string): BlockingPop {
-    const pop = new BlockingPop(openConnection(this.url, `${this.namePrefix}${role}`), this.control);
+    const pop = new BlockingPop(openConnection(this.target, `${this.namePrefix}${role}`), this.control);
     this.all.add(pop);
     return pop;
   }

@@ -1,12 +1,11 @@
 import { once } from 'node:events';
-import { Redis } from 'ioredis';
-import { LayerUnavailable } from '../../channel-layer/index.js';
+import type { Redis } from 'ioredis';
+import { LayerUnavailable, newRedis, type RedisTarget } from '../../channel-layer/index.js';
 
 /** How long a first command waits for a connection's first connect. */
 const FIRST_CONNECT_MS = 5_000;
 
-export interface DurableConfig {
-  url: string;
+export interface DurableConfig extends RedisTarget {
   /** The layer's key prefix; durable queues live under `<prefix>:durable`. */
   prefix: string;
 }
@@ -20,14 +19,14 @@ export function queuePrefix(config: DurableConfig): string {
  * queue commands in memory.
  */
 export function senderConnection(config: DurableConfig): Redis {
-  const redis = new Redis(config.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: 'switchyard-durable-sender' });
+  const redis = newRedis(config, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: 'switchyard-durable-sender' });
   redis.on('error', () => {}); // reported to callers of send()
   return redis;
 }
 
 /** For BullMQ workers, which block and must retry forever (BullMQ requires maxRetriesPerRequest: null). */
 export function workerConnection(config: DurableConfig): Redis {
-  const redis = new Redis(config.url, { maxRetriesPerRequest: null, connectionName: 'switchyard-durable-worker' });
+  const redis = newRedis(config, { maxRetriesPerRequest: null, connectionName: 'switchyard-durable-worker' });
   redis.on('error', () => {}); // BullMQ reconnects; the worker logs its own errors
   return redis;
 }

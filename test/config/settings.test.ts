@@ -94,7 +94,7 @@ describe('defaults, file, environment, flags', () => {
     expect(settings.server.host).toBe('127.0.0.1');
     expect(settings.server.allowedHosts).toEqual(['*']);
     expect(settings.server.limits.maxBodyBytes).toBe(10 * 1024 * 1024);
-    expect(settings.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'switchyard' });
+    expect(settings.redis).toEqual({ url: 'redis://127.0.0.1:6379', sentinelMaster: 'mymaster', prefix: 'switchyard' });
     expect(settings.worker.concurrency).toBe(64);
     expect(settings.log).toEqual({ level: 'info' });
     expect(settings.admin).toEqual({ host: '127.0.0.1' });
@@ -480,6 +480,7 @@ function sample(setting: string): { text: string; value: unknown } {
   if (node.type === 'array') return { text: 'a.example, b.example', value: ['a.example', 'b.example'] };
   if (node.type === 'boolean') return { text: 'true', value: true };
   if (setting === 'redis.url') return { text: 'redis://cache.internal:6380', value: 'redis://cache.internal:6380' };
+  if (setting === 'redis.sentinels') return { text: 'sentinel-1:26379,sentinel-2:26379', value: 'sentinel-1:26379,sentinel-2:26379' };
   return { text: 'x1', value: 'x1' };
 }
 

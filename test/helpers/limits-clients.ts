@@ -137,7 +137,7 @@ export async function channelDepth(harness: Harness, channel: string): Promise<n
   const layer = harness.serverLayer;
   if (layer instanceof MemoryLayer) return layer.store.channels.depth(channel);
   if (layer instanceof RedisLayer) {
-    const snapshot = await inspectLayer(layer.options.url, layer.options.prefix);
+    const snapshot = await inspectLayer(layer.options, layer.options.prefix);
     return snapshot.channels.find((c) => c.channel === channel)?.depth ?? 0;
   }
   throw new Error('unknown layer kind');
