@@ -6,5 +6,5 @@ export { MemoryLayer, type MemoryLayerOptions } from './memory/layer.js';
 export { MemoryStore } from './memory/store.js';
 export { RedisLayer, redisLayerOptions, type LayerStats, type RedisLayerOptions, type RedisLayerOptionsInput } from './redis/layer.js';
 export { redactUrl } from './redis/redact.js';
-export { describeTarget, newRedis, type RedisTarget } from './redis/connection.js';
+export { describeTarget, isClusterTarget, newClient, newRedis, scanKeys, type RedisClient, type RedisTarget } from './redis/connection.js';
 export { deadlines, type Expiring } from './deadlines.js';

@@ -103,7 +103,7 @@ export function devCommand(): Command {
     const layer = new MemoryLayer({ ...layerSettings, processName: 'dev' });
     // Redis only when asked for, and then only for durable channels, under keys of its own: a
     // deployment's config file must not make a laptop take production's jobs.
-    const durable = isSet('redis.url') || isSet('redis.sentinels') ? { ...settings.redis, prefix: `${settings.redis.prefix}-dev` } : undefined;
+    const durable = isSet('redis.url') || isSet('redis.sentinels') || isSet('redis.cluster') ? { ...settings.redis, prefix: `${settings.redis.prefix}-dev` } : undefined;
     const metrics = processRegistry(layer);
     const server = new InterfaceServer(layer, { ...serverOptionsFrom(resolved, app.manifest(), true), metrics, logger: log.child({ role: 'server' }) });
     // A taken port is reported before the worker starts (and logs that it did).

@@ -8,6 +8,7 @@ const NO_DEFAULT: Record<string, string> = {
   'server.websocketPaths': "the app's WebSocket routes (any path for `serve` without an app)",
   'server.tlsCert': 'none (HTTP/1.1 and h2c)',
   'server.tlsKey': 'none (HTTP/1.1 and h2c)',
+  'redis.cluster': 'none (one Redis at `url`)',
   'redis.sentinels': 'none (one Redis at `url`)',
 };
 

@@ -16,6 +16,7 @@ export const settingsSchema = z.strictObject({
   redis: z
     .strictObject({
       url: redisLayerOptions.shape.url,
+      cluster: redisLayerOptions.shape.cluster,
       sentinels: redisLayerOptions.shape.sentinels,
       sentinelMaster: redisLayerOptions.shape.sentinelMaster,
       prefix: redisLayerOptions.shape.prefix,

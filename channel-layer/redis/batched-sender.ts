@@ -1,6 +1,6 @@
 import { ChannelFull } from '../errors.js';
-import { toLayerError } from './connection.js';
-import type { ScriptedPipeline, ScriptedRedis } from './scripts.js';
+import { runEach, toLayerError, type CommandCall } from './connection.js';
+import type { ScriptedRedis } from './scripts.js';
 
 interface Pending {
   capacity: number;
@@ -51,20 +51,21 @@ export class BatchedSender {
     const batches = this.pending;
     if (batches.size === 0) return;
     this.pending = new Map();
-    const pipeline = this.redis.pipeline() as unknown as ScriptedPipeline;
+    const commands: CommandCall[] = [];
     const calls: { batch: Pending; from: number; to: number }[] = [];
     for (const [list, batch] of batches) {
       for (let from = 0; from < batch.envelopes.length; ) {
         const to = chunkEnd(batch.envelopes, from);
-        pipeline.switchyardSendV1(list, batch.capacity, this.ttlMs, ...batch.envelopes.slice(from, to));
+        commands.push(['switchyardSendV1', list, batch.capacity, this.ttlMs, ...batch.envelopes.slice(from, to)]);
         calls.push({ batch, from, to });
         from = to;
       }
     }
-    const done = pipeline.exec().then(
+    // One pipeline for every list of the turn (on a cluster, one command per list: see runEach).
+    const done = runEach(this.redis, commands).then(
       (results) => {
         calls.forEach(({ batch, from, to }, i) => {
-          const [error, appended] = results?.[i] ?? [new Error('no reply'), 0];
+          const [error, appended] = results[i] ?? [new Error('no reply'), 0];
           for (let j = from; j < to; j++) {
             const sender = batch.senders[j]!;
             if (error) sender.reject(toLayerError(error));

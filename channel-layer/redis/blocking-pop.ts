@@ -1,9 +1,23 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 /** `[list key, envelopes]` as BLMPOP returns them. */
 export type Popped = [key: string, elements: Buffer[]];
+
+/** A blocking reader of lists: what the layer's receives and its inbox reader hold. */
+export interface Popper {
+  /** Connected now. */
+  readonly ready: boolean;
+  /** Closed for good. */
+  readonly ended: boolean;
+  /** Resolves once connected (or `signal` aborts). */
+  whenReady(signal: AbortSignal): Promise<void>;
+  /** Pops up to `max` envelopes from the first of `keys` (all of one hash slot) that has some. */
+  pop(keys: readonly string[], max: number, signal: AbortSignal): Promise<Popped | null>;
+  disconnect(): void;
+}
 
 /**
  * One connection dedicated to blocking pops (a blocked connection can do nothing else).
@@ -11,12 +25,12 @@ export type Popped = [key: string, elements: Buffer[]];
  * socket: if the pop had already taken messages, they still arrive and the caller puts them
  * back, so cancelling loses nothing.
  */
-export class BlockingPop {
+export class BlockingPop implements Popper {
   private clientId: Promise<number | undefined> | undefined;
 
   constructor(
     readonly redis: Redis,
-    private readonly control: Redis,
+    private readonly control: RedisClient,
   ) {
     redis.on('ready', () => {
       this.clientId = (redis.client('ID') as Promise<number>).catch(() => undefined);
@@ -25,6 +39,14 @@ export class BlockingPop {
 
   get ready(): boolean {
     return this.redis.status === 'ready';
+  }
+
+  get ended(): boolean {
+    return this.redis.status === 'end';
+  }
+
+  async whenReady(signal: AbortSignal): Promise<void> {
+    await once(this.redis, 'ready', { signal }).catch(() => {});
   }
 
   /**

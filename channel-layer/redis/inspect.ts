@@ -1,4 +1,4 @@
-import { openConnection, type RedisTarget } from './connection.js';
+import { openConnection, scanKeys, type RedisTarget } from './connection.js';
 import { RedisKeys } from './keys.js';
 
 export interface LayerSnapshot {
@@ -22,10 +22,7 @@ export async function inspectLayer(target: RedisTarget, prefix: string): Promise
       throw refused ?? error; // the socket's own error (ECONNREFUSED …) says more than "closed"
     });
     const snapshot: LayerSnapshot = { channels: [], groups: [], processes: [] };
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(cursor, 'MATCH', keys.everything, 'COUNT', 1000);
-      cursor = next;
+    await scanKeys(redis, keys.everything, async (found) => {
       for (const key of found) {
         if (key.startsWith(keys.channelPrefix)) {
           snapshot.channels.push({ channel: RedisKeys.nameIn(key, keys.channelPrefix), depth: await redis.llen(key) });
@@ -33,7 +30,7 @@ export async function inspectLayer(target: RedisTarget, prefix: string): Promise
           snapshot.groups.push({ group: RedisKeys.nameIn(key, keys.groupPrefix), members: await redis.zcard(key) });
         }
       }
-    } while (cursor !== '0');
+    });
     const alive = await redis.zrange(keys.alive, 0, -1, 'WITHSCORES');
     const now = Date.now();
     for (let i = 0; i < alive.length; i += 2) {

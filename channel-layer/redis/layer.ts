@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import calculateSlot from 'cluster-key-slot';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, decodeEnvelope, encodeEnvelope, encodeGroupEnvelope, encodeGroupParts, WireFormatError } from '../../schemas/index.js';
 import type { ChannelLayer, Delivery, ReceiveOptions, Recipient, WireMessage } from '../contract.js';
@@ -15,8 +16,8 @@ import { PopPool } from './pop-pool.js';
 import { GroupLeaver } from './group-leaver.js';
 import { liveMembers, type LiveMembers } from './live-members.js';
 import { Liveness } from './liveness.js';
-import type { BlockingPop, Popped } from './blocking-pop.js';
-import { describeTarget, openConnection, toLayerError } from './connection.js';
+import type { Popped, Popper } from './blocking-pop.js';
+import { describeTarget, isClusterTarget, openConnection, runEach, scanKeys, toLayerError, type CommandCall } from './connection.js';
 import { RedisKeys } from './keys.js';
 import { redisLayerOptions, type RedisLayerOptions, type RedisLayerOptionsInput } from './options.js';
 import { defineScripts, type ScriptedRedis } from './scripts.js';
@@ -69,6 +70,9 @@ export class RedisLayer implements ChannelLayer {
     const { clock = systemClock, ...rest } = input;
     this.clock = clock;
     this.options = parseLayerOptions(redisLayerOptions, rest, 'redis layer');
+    if (isClusterTarget(this.options) && this.options.sentinels !== undefined) {
+      throw new TypeError('invalid redis layer options: "cluster" and "sentinels" exclude each other (a cluster fails over by itself)');
+    }
     this.keys = new RedisKeys(this.options.prefix);
     this.capacities = new CapacityTable(this.options);
     this.own = new ProcessChannels(this.options.processName, new Set(), new Map());
@@ -220,14 +224,14 @@ export class RedisLayer implements ChannelLayer {
   /** Deletes the namespace's channels and groups by SCAN (never KEYS); liveness stays. */
   async flush(): Promise<void> {
     this.assertAvailable();
-    let cursor = '0';
-    do {
-      const [next, found] = await this.redis.scan(cursor, 'MATCH', this.keys.everything, 'COUNT', 1000).catch(rethrowLayerError);
-      cursor = next;
+    await scanKeys(this.redis, this.keys.everything, async (found) => {
       // Liveness stays: who is alive, and who receives where, is not the namespace's content.
       const doomed = found.filter((key) => key !== this.keys.alive && !key.startsWith(this.keys.receiversPrefix));
-      if (doomed.length > 0) await this.redis.unlink(...doomed).catch(rethrowLayerError);
-    } while (cursor !== '0');
+      // One UNLINK per key: the keys of a batch lie in many slots, which a cluster takes one at a time.
+      const results = await runEach(this.redis, doomed.map((key): CommandCall => ['unlink', key]));
+      const failed = results.find(([error]) => error !== null);
+      if (failed !== undefined) throw failed[0];
+    }).catch(rethrowLayerError);
     this.local.clear();
   }
 
@@ -249,40 +253,48 @@ export class RedisLayer implements ChannelLayer {
 
   /**
    * Blocks on the shared lists and, if asked, on local channels at once. Whichever yields
-   * first wins; the other is cancelled and whatever it took anyway is put back.
+   * first wins; the others are cancelled and whatever they took anyway is put back. On one
+   * server all lists are one pop; on a cluster, one pop per hash slot (a command's keys must
+   * share one), raced the same way.
    */
   private async receiveShared(shared: string[], local: string[], max: number, signal: AbortSignal): Promise<Delivery[]> {
     this.assertAvailable();
-    const pop = this.pops.acquire();
     const channelOf = new Map(shared.map((channel) => [this.keys.list(channel), channel]));
+    const groups = this.redis.isCluster ? bySlot([...channelOf.keys()]) : [[...channelOf.keys()]];
+    const pops = groups.map(() => this.pops.acquire());
     let rotation = 0;
     try {
       for (;;) {
         const race = new LinkedAbort(signal);
-        const keys = rotate([...channelOf.keys()], rotation++);
-        const popping = pop.pop(keys, max, race.signal);
+        const popping = groups.map((keys, i) => pops[i]!.pop(rotate(keys, rotation), max, race.signal));
+        rotation++;
         const waiting = local.length > 0 ? this.local.wait(local, max, race.signal) : undefined;
-        await Promise.race(waiting ? [popping.then(noop, noop), waiting.then(noop, noop)] : [popping.then(noop, noop)]);
+        await Promise.race([...popping, ...(waiting ? [waiting] : [])].map((pending) => pending.then(noop, noop)));
         race.abort(RACE_DECIDED);
-        const [popped, waited] = await Promise.allSettled([popping, waiting ?? Promise.resolve([])]);
-        const fromLocal = waited.status === 'fulfilled' ? waited.value : [];
-        const fromShared = popped.status === 'fulfilled' && popped.value ? this.decodeShared(popped.value, channelOf) : [];
-        const room = Math.max(0, max - fromLocal.length);
-        if (signal.aborted || fromShared.length > room) {
-          const giveBack = signal.aborted ? fromShared : fromShared.slice(room);
-          if (giveBack.length > 0) await this.requeue(popped as PromiseFulfilledResult<Popped>, giveBack);
+        const [waited, ...popped] = await Promise.allSettled([waiting ?? Promise.resolve([]), ...popping]);
+        const fromLocal = waited!.status === 'fulfilled' ? waited!.value : [];
+        let room = signal.aborted ? 0 : Math.max(0, max - fromLocal.length);
+        const fromShared: Delivery[] = [];
+        for (const result of popped) {
+          if (result.status !== 'fulfilled' || result.value === null) continue;
+          const entries = this.decodeShared(result.value, channelOf);
+          const kept = entries.slice(0, room);
+          room -= kept.length;
+          fromShared.push(...kept.map((entry) => entry.delivery));
+          if (entries.length > kept.length) await this.requeue(result.value[0], entries.slice(kept.length));
         }
         if (signal.aborted) {
           if (fromLocal.length > 0) this.local.restore(fromLocal);
           throw signal.reason;
         }
-        const deliveries = [...fromLocal, ...fromShared.slice(0, room).map((entry) => entry.delivery)];
+        const deliveries = [...fromLocal, ...fromShared];
         if (deliveries.length > 0) return deliveries;
-        if (popped.status === 'rejected') throw toLayerError(popped.reason);
-        if (waited.status === 'rejected' && waited.reason !== RACE_DECIDED) throw waited.reason;
+        const failed = popped.find((result) => result.status === 'rejected');
+        if (failed !== undefined) throw toLayerError((failed as PromiseRejectedResult).reason);
+        if (waited!.status === 'rejected' && waited!.reason !== RACE_DECIDED) throw waited!.reason;
       }
     } finally {
-      this.pops.release(pop);
+      for (const pop of pops) this.pops.release(pop);
     }
   }
 
@@ -305,10 +317,10 @@ export class RedisLayer implements ChannelLayer {
   }
 
   /** Puts popped envelopes back at the head of their list, in their order. */
-  private async requeue(popped: PromiseFulfilledResult<Popped>, entries: SharedEntry[]): Promise<void> {
+  private async requeue(key: string, entries: SharedEntry[]): Promise<void> {
     const elements = entries.map((entry) => entry.element).reverse();
-    await this.redis.lpush(popped.value[0], ...elements).catch(() => {
-      this.options.onWarning?.(`lost ${elements.length} message(s) that could not be put back on ${popped.value[0]}`);
+    await this.redis.lpush(key, ...elements).catch(() => {
+      this.options.onWarning?.(`lost ${elements.length} message(s) that could not be put back on ${key}`);
     });
   }
 
@@ -332,12 +344,12 @@ export class RedisLayer implements ChannelLayer {
   }
 
   /** The one blocking read of this process's inbox, demultiplexed into local channels. */
-  private async readInbox(pop: BlockingPop): Promise<void> {
+  private async readInbox(pop: Popper): Promise<void> {
     const key = this.keys.list(this.inbox);
     const stop = this.closing.signal;
     while (!stop.aborted) {
       if (!pop.ready) {
-        await once(pop.redis, 'ready', { signal: stop }).catch(noop);
+        await pop.whenReady(stop);
         continue;
       }
       this.inboxAvailable = true;
@@ -440,6 +452,17 @@ export class RedisLayer implements ChannelLayer {
 interface SharedEntry {
   element: Buffer;
   delivery: Delivery;
+}
+
+/** Keys grouped by hash slot, in first-seen order (a cluster command takes keys of one slot). */
+function bySlot(keys: string[]): string[][] {
+  const groups = new Map<number, string[]>();
+  for (const key of keys) {
+    const slot = calculateSlot(key);
+    if (groups.has(slot)) groups.get(slot)!.push(key);
+    else groups.set(slot, [key]);
+  }
+  return [...groups.values()];
 }
 
 function rotate<T>(items: T[], by: number): T[] {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import { inboxOf } from '../names.js';
 import type { RedisKeys } from './keys.js';
 
@@ -17,7 +17,7 @@ const MAX_PER_ZREM = 1000;
  * (the group's, then the liveness set's). Members held by a process with no heartbeat within
  * `timeoutMs` belong to a process that died: they are taken out of the group (not waited for).
  */
-export async function liveMembers(redis: Redis, keys: RedisKeys, group: string, now: number, timeoutMs: number): Promise<LiveMembers> {
+export async function liveMembers(redis: RedisClient, keys: RedisKeys, group: string, now: number, timeoutMs: number): Promise<LiveMembers> {
   const groupKey = keys.group(group);
   const members = await redis.zrange(groupKey, 0, -1);
   const byInbox = new Map<string, string[]>();

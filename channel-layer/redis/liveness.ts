@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { runEach, type CommandCall, type RedisClient } from './connection.js';
 import type { Clock } from '../clock.js';
 import type { RedisKeys } from './keys.js';
 
@@ -28,7 +28,7 @@ export class Liveness {
   private nextLook: Promise<void> | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly inbox: string,
     private readonly intervalMs: number,
@@ -83,18 +83,16 @@ export class Liveness {
     clearInterval(this.heartbeat);
     clearInterval(this.refresher);
     if (this.mine.size === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const channel of this.mine) pipeline.zrem(this.keys.receivers(channel), this.inbox);
-    await pipeline.exec().catch(() => {});
+    await runEach(this.redis, [...this.mine].map((channel): CommandCall => ['zrem', this.keys.receivers(channel), this.inbox])).catch(() => {});
   }
 
   private beat(): void {
     if (this.redis.status !== 'ready') return; // beats again on 'ready'
     const now = this.clock();
     this.lastBeat = now;
-    const pipeline = this.redis.pipeline().zadd(this.keys.alive, now, this.inbox).pexpire(this.keys.joined(this.inbox), this.timeoutMs);
-    for (const channel of this.mine) pipeline.zadd(this.keys.receivers(channel), now, this.inbox);
-    pipeline.exec().catch(noop);
+    const calls: CommandCall[] = [['zadd', this.keys.alive, now, this.inbox], ['pexpire', this.keys.joined(this.inbox), this.timeoutMs]];
+    for (const channel of this.mine) calls.push(['zadd', this.keys.receivers(channel), now, this.inbox]);
+    runEach(this.redis, calls).catch(noop);
   }
 
   /**
@@ -116,10 +114,8 @@ export class Liveness {
 
   private async lookOnce(): Promise<void> {
     const channels = [...this.view.keys()];
-    const pipeline = this.redis.pipeline();
     const since = this.clock() - this.timeoutMs;
-    for (const channel of channels) pipeline.zcount(this.keys.receivers(channel), since, '+inf');
-    const results = await pipeline.exec().catch(() => null);
+    const results = await runEach(this.redis, channels.map((channel): CommandCall => ['zcount', this.keys.receivers(channel), since, '+inf'])).catch(() => null);
     if (results === null) return; // Redis away: the last view stands (sends fail by themselves)
     channels.forEach((channel, i) => {
       const [error, count] = results[i] ?? [new Error('no reply'), 0];

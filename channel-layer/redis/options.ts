@@ -8,6 +8,11 @@ export const redisLayerOptions = layerOptions.extend({
     .refine(isRedisUrl, 'a redis:// or rediss:// URL with a host (and a numeric port, if any), or the path of a Unix socket')
     .default('redis://127.0.0.1:6379')
     .describe('Redis to use'),
+  cluster: z
+    .string()
+    .regex(/^\s*[^,\s]+:\d{1,5}\s*(,\s*[^,\s]+:\d{1,5}\s*)*$/, 'host:port of one or more nodes, separated by commas')
+    .optional()
+    .describe('Redis Cluster: some of its nodes ("host:port,host:port"), from which the rest are found; `url` then gives only user, password and TLS'),
   sentinels: z
     .string()
     .regex(/^\s*[^,\s]+:\d{1,5}\s*(,\s*[^,\s]+:\d{1,5}\s*)*$/, 'host:port of each sentinel, separated by commas')

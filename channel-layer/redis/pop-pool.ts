@@ -1,5 +1,6 @@
-import type { Redis } from 'ioredis';
-import { BlockingPop } from './blocking-pop.js';
+import type { Cluster, Redis } from 'ioredis';
+import { BlockingPop, type Popper } from './blocking-pop.js';
+import { ClusterPop } from './cluster-pop.js';
 import { openConnection, type RedisTarget } from './connection.js';
 
 /**
@@ -7,23 +8,23 @@ import { openConnection, type RedisTarget } from './connection.js';
  * nothing else), a few kept idle for the next, all closed together.
  */
 export class PopPool {
-  private readonly idle: BlockingPop[] = [];
-  private readonly all = new Set<BlockingPop>();
+  private readonly idle: Popper[] = [];
+  private readonly all = new Set<Popper>();
   private closed = false;
 
   constructor(
     private readonly target: RedisTarget,
     private readonly namePrefix: string,
-    private readonly control: Redis,
+    private readonly control: Redis | Cluster,
     private readonly keepIdle = 4,
   ) {}
 
-  acquire(): BlockingPop {
+  acquire(): Popper {
     return this.idle.pop() ?? this.create('receive');
   }
 
-  release(pop: BlockingPop): void {
-    if (this.closed || pop.redis.status === 'end' || this.idle.length >= this.keepIdle) {
+  release(pop: Popper): void {
+    if (this.closed || pop.ended || this.idle.length >= this.keepIdle) {
       pop.disconnect();
       this.all.delete(pop);
     } else {
@@ -32,8 +33,11 @@ export class PopPool {
   }
 
   /** A connection of its own for a long-lived reader (the inbox), closed with the rest. */
-  create(role: string): BlockingPop {
-    const pop = new BlockingPop(openConnection(this.target, `${this.namePrefix}${role}`), this.control);
+  create(role: string): Popper {
+    const name = `${this.namePrefix}${role}`;
+    const pop = this.control.isCluster
+      ? new ClusterPop(this.control as Cluster, this.target, name)
+      : new BlockingPop(openConnection(this.target, name) as Redis, this.control);
     this.all.add(pop);
     return pop;
   }

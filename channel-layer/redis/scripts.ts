@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 /**
  * The layer's Lua scripts, read once at load. Script names carry a version: a changed script
@@ -23,19 +23,16 @@ const sources = Object.fromEntries(
 );
 
 /** Defines the scripts as commands; ioredis runs them by EVALSHA and reloads them after a Redis restart. */
-export function defineScripts(redis: Redis): ScriptedRedis {
+export function defineScripts(redis: RedisClient): ScriptedRedis {
   for (const [name, definition] of Object.entries(sources)) redis.defineCommand(name, definition);
   return redis as ScriptedRedis;
 }
 
-export interface ScriptedRedis extends Redis {
+interface ScriptCommands {
   switchyardSendV1(list: string, capacity: number, ttlMs: number, ...envelopes: Buffer[]): Promise<number>;
   switchyardGroupJoinedV1(joined: string, member: string, groupName: string, ttlMs: number): Promise<number>;
   switchyardTakeJoinedV1(joined: string, ...channels: string[]): Promise<string[]>;
 }
 
-/** For pipelines: the same commands, queued. */
-export interface ScriptedPipeline {
-  switchyardSendV1(list: string, capacity: number, ttlMs: number, ...envelopes: Buffer[]): ScriptedPipeline;
-  exec(): Promise<[error: Error | null, result: unknown][] | null>;
-}
+/** The layer's client (one server or a cluster) with the scripts as commands. */
+export type ScriptedRedis = RedisClient & ScriptCommands;

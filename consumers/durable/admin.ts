@@ -1,6 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { redactUrl } from '../../channel-layer/index.js';
+import { describeTarget, scanKeys, type RedisClient } from '../../channel-layer/index.js';
 import type { WireMessage } from '../../schemas/index.js';
 import type { App } from '../app.js';
 import { connected, queuePrefix, senderConnection, type DurableConfig } from './connection.js';
@@ -27,7 +26,7 @@ export interface DeadLetter {
 
 /** Reads durable channels' state: counts for `switchyard status`, the dead-letter set, retries. */
 export class DurableAdmin {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly queues = new Map<string, Queue>();
 
   /** What a failure names: the URL without its password. */
@@ -35,7 +34,7 @@ export class DurableAdmin {
 
   constructor(private readonly config: DurableConfig) {
     this.redis = senderConnection(config);
-    this.what = `durable channels at ${redactUrl(config.url)}`;
+    this.what = `durable channels at ${describeTarget(config)}`;
   }
 
   /** Durable channels that have a queue in this Redis (found by SCAN, never KEYS). */
@@ -43,12 +42,9 @@ export class DurableAdmin {
     await connected(this.redis, this.what);
     const prefix = `${queuePrefix(this.config)}:`;
     const names = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${prefix}*:meta`, 'COUNT', 1000);
-      cursor = next;
+    await scanKeys(this.redis, `${prefix}*:meta`, async (keys) => {
       for (const key of keys) names.add(key.slice(prefix.length, -':meta'.length));
-    } while (cursor !== '0');
+    });
     return [...names].sort();
   }
 

@@ -1,6 +1,5 @@
 import { once } from 'node:events';
-import type { Redis } from 'ioredis';
-import { LayerUnavailable, newRedis, type RedisTarget } from '../../channel-layer/index.js';
+import { isClusterTarget, LayerUnavailable, newClient, type RedisClient, type RedisTarget } from '../../channel-layer/index.js';
 
 /** How long a first command waits for a connection's first connect. */
 const FIRST_CONNECT_MS = 5_000;
@@ -10,23 +9,29 @@ export interface DurableConfig extends RedisTarget {
   prefix: string;
 }
 
+/**
+ * Where BullMQ keeps the queues. On a cluster, in braces (BullMQ's own convention): every key of
+ * a queue must share one slot for its scripts, and the hash tag puts all of them in one.
+ */
 export function queuePrefix(config: DurableConfig): string {
-  return `${config.prefix}:durable`;
+  return isClusterTarget(config) ? `{${config.prefix}:durable}` : `${config.prefix}:durable`;
 }
 
 /**
  * For enqueueing: fail at once while Redis is away (the caller gets LayerUnavailable), never
  * queue commands in memory.
  */
-export function senderConnection(config: DurableConfig): Redis {
-  const redis = newRedis(config, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: 'switchyard-durable-sender' });
+export function senderConnection(config: DurableConfig): RedisClient {
+  // A cluster client needs its queue until it knows the slots (BullMQ's own commands come
+  // before that); its commands still fail after one retry while the cluster is away.
+  const redis = newClient(config, { enableOfflineQueue: isClusterTarget(config), maxRetriesPerRequest: 1, connectionName: 'switchyard-durable-sender' });
   redis.on('error', () => {}); // reported to callers of send()
   return redis;
 }
 
 /** For BullMQ workers, which block and must retry forever (BullMQ requires maxRetriesPerRequest: null). */
-export function workerConnection(config: DurableConfig): Redis {
-  const redis = newRedis(config, { maxRetriesPerRequest: null, connectionName: 'switchyard-durable-worker' });
+export function workerConnection(config: DurableConfig): RedisClient {
+  const redis = newClient(config, { maxRetriesPerRequest: null, connectionName: 'switchyard-durable-worker' });
   redis.on('error', () => {}); // BullMQ reconnects; the worker logs its own errors
   return redis;
 }
@@ -36,7 +41,7 @@ export function workerConnection(config: DurableConfig): Redis {
  * as long as it takes, and with no offline queue a command fails while disconnected: so wait
  * a moment for a first connect, and answer LayerUnavailable at once while Redis is away.
  */
-export async function connected(redis: Redis, what: string): Promise<void> {
+export async function connected(redis: RedisClient, what: string): Promise<void> {
   const status = redis.status;
   if (status === 'ready') return;
   if (status === 'wait' || status === 'connecting' || status === 'connect') {

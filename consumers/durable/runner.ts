@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker as BullWorker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../channel-layer/index.js';
 import { traceId, type WireMessage } from '../../schemas/index.js';
 import type { ChannelConsumer } from '../app.js';
 import { compose } from '../middleware.js';
@@ -18,7 +18,7 @@ import type { DurableOptions } from './options.js';
 export class DurableRunner {
   private readonly workers: BullWorker[] = [];
   /** BullMQ does not close connections it was handed. */
-  private readonly connections: Redis[] = [];
+  private readonly connections: RedisClient[] = [];
 
   constructor(
     private readonly runtime: Runtime,

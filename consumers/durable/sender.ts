@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
-import { ReplyError, type Redis } from 'ioredis';
-import { LayerUnavailable } from '../../channel-layer/index.js';
+import { ReplyError } from 'ioredis';
+import { LayerUnavailable, type RedisClient } from '../../channel-layer/index.js';
 import type { WireMessage } from '../../schemas/index.js';
 import { connected, queuePrefix, senderConnection, type DurableConfig } from './connection.js';
 import { bullJobId, JOB_ID_KEY, toJobData, TRACE_KEY } from './job-data.js';
@@ -13,7 +13,7 @@ import { jobOptions, type DurableOptions, type SendOptions } from './options.js'
  */
 export class DurableSender {
   private readonly queues = new Map<string, Queue>();
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
 
   constructor(
     private readonly config: DurableConfig,

@@ -21,6 +21,8 @@ describe('component options', () => {
     expect(() => new InterfaceServer(layer, { port: 70_000 })).toThrow(/^invalid server option "port": /);
     expect(() => new Worker(createApp(), layer, { concurrency: 0 })).toThrow(/^invalid worker option "concurrency": /);
     expect(() => new MemoryLayer({ heartbeatIntervalMs: 50_000 })).toThrow('heartbeatTimeoutMs must exceed heartbeatIntervalMs');
+    expect(() => new RedisLayer({ cluster: 'a:1', sentinels: 'b:2' })).toThrow('"cluster" and "sentinels" exclude each other');
+    expect(() => new RedisLayer({ cluster: 'no-port' })).toThrow(/^invalid redis layer option "cluster": host:port/);
     expect(() => createApp().channel('orders', () => {}, { durable: { backoff: { jitter: 2 } } })).toThrow(/^invalid durable channel "orders" option "backoff.jitter": /);
   });
 });

@@ -480,6 +480,7 @@ function sample(setting: string): { text: string; value: unknown } {
   if (node.type === 'array') return { text: 'a.example, b.example', value: ['a.example', 'b.example'] };
   if (node.type === 'boolean') return { text: 'true', value: true };
   if (setting === 'redis.url') return { text: 'redis://cache.internal:6380', value: 'redis://cache.internal:6380' };
+  if (setting === 'redis.cluster') return { text: 'node-1:6379,node-2:6379', value: 'node-1:6379,node-2:6379' };
   if (setting === 'redis.sentinels') return { text: 'sentinel-1:26379,sentinel-2:26379', value: 'sentinel-1:26379,sentinel-2:26379' };
   return { text: 'x1', value: 'x1' };
 }
