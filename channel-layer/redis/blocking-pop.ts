@@ -89,11 +89,14 @@ export class BlockingPop implements Popper {
     for (let delay = 1; !settled; delay = Math.min(delay * 2, 50)) {
       const id = await this.clientId;
       if (settled) return;
-      if (id === undefined) return; // not connected: the pop fails by itself
       try {
+        if (id === undefined) throw new Error('no client id'); // never connected: nothing to unblock by id
         if ((await this.control.client('UNBLOCK', id)) === 1) return;
       } catch {
-        return; // Redis is unreachable: the pending pop fails with the connection
+        // The pop cannot be cancelled from outside (the control connection is gone): end its own
+        // connection, so it fails now instead of blocking for ever on a socket that may still live.
+        this.redis.disconnect();
+        return;
       }
       await sleep(delay);
     }

@@ -9,7 +9,7 @@ import { newNodeConnection, type RedisTarget } from './connection.js';
  * Blocking pops on a Redis Cluster. A blocked connection can do nothing else, and the cluster
  * client's own connection to a node carries everyone's commands, so each pop runs on a
  * connection of its own to the node that serves its keys' slot (keys of one slot only, as the
- * cluster requires), cancelled with CLIENT UNBLOCK through the cluster client's connection to
+ * cluster requires), cancelled with CLIENT UNBLOCK through a control connection of its own to
  * that same node. A node that answers MOVED or ASK (its slots are moving) or goes away (a
  * failover) fails the pop with LayerUnavailable; the slot map is read again and the next pop
  * goes where it says.
@@ -24,7 +24,25 @@ export class ClusterPop implements Popper {
     private readonly cluster: Cluster,
     private readonly target: RedisTarget,
     private readonly name: string,
-  ) {}
+  ) {
+    cluster.on('refresh', this.forgetMovedNodes);
+  }
+
+  /**
+   * After a slot refresh, a pop blocked on a node that serves no slot any more (a primary that
+   * failed, perhaps on a host gone dark, whose socket would not tell for hours) is ended: it
+   * fails, and the next pop goes where the slot map now says.
+   */
+  private readonly forgetMovedNodes = (): void => {
+    const serving = new Set(this.cluster.slots.map((nodes) => nodes[0]));
+    for (const [node, pop] of this.byNode) {
+      if (serving.has(node)) continue;
+      this.byNode.delete(node);
+      pop.disconnect();
+      this.controls.get(node)?.disconnect();
+      this.controls.delete(node);
+    }
+  };
 
   get ready(): boolean {
     return this.cluster.status === 'ready';
@@ -42,7 +60,8 @@ export class ClusterPop implements Popper {
     const slot = calculateSlot(keys[0]!);
     const node = this.cluster.slots[slot]?.[0];
     if (node === undefined) throw new LayerUnavailable(`no node of the cluster serves slot ${slot} yet`);
-    const pop = this.byNode.get(node) ?? this.connect(node);
+    let pop = this.byNode.get(node);
+    if (pop === undefined || pop.ended) pop = this.connect(node); // one that ended while idle is made again
     try {
       return await pop.pop(keys, max, signal);
     } catch (error) {
@@ -56,6 +75,7 @@ export class ClusterPop implements Popper {
 
   disconnect(): void {
     this.closed = true;
+    this.cluster.off('refresh', this.forgetMovedNodes);
     for (const pop of this.byNode.values()) pop.disconnect();
     for (const control of this.controls.values()) control.disconnect();
     this.byNode.clear();
@@ -73,12 +93,14 @@ export class ClusterPop implements Popper {
       retryStrategy: () => null,
     });
     connection.on('error', () => {}); // the pop that meets it fails
-    const pop = new BlockingPop(connection, this.controlFor(address) ?? this.ownControl(node, address));
+    // CLIENT UNBLOCK goes through a control connection of this pop's own to the node: the cluster
+    // client's node connections come and go with its slot refreshes.
+    const pop = new BlockingPop(connection, this.ownControl(node, address));
     this.byNode.set(node, pop);
     return pop;
   }
 
-  /** A node the cluster client has no connection to yet: a control connection of this pop's own. */
+  /** The control connection to `node`, made on first use. */
   private ownControl(node: string, address: { host: string; port: number }): Redis {
     let control = this.controls.get(node);
     if (control === undefined) {
@@ -87,10 +109,5 @@ export class ClusterPop implements Popper {
       this.controls.set(node, control);
     }
     return control;
-  }
-
-  /** The cluster client's own connection to `address`, for CLIENT UNBLOCK. */
-  private controlFor(address: { host: string; port: number }): Redis | undefined {
-    return this.cluster.nodes('all').find((redis) => redis.options.host === address.host && redis.options.port === address.port);
   }
 }

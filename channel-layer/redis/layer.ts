@@ -261,6 +261,7 @@ export class RedisLayer implements ChannelLayer {
     this.assertAvailable();
     const channelOf = new Map(shared.map((channel) => [this.keys.list(channel), channel]));
     const groups = this.redis.isCluster ? bySlot([...channelOf.keys()]) : [[...channelOf.keys()]];
+    this.pops.keepAtLeast(groups.length);
     const pops = groups.map(() => this.pops.acquire());
     let rotation = 0;
     try {
@@ -289,7 +290,7 @@ export class RedisLayer implements ChannelLayer {
         }
         const deliveries = [...fromLocal, ...fromShared];
         if (deliveries.length > 0) return deliveries;
-        const failed = popped.find((result) => result.status === 'rejected');
+        const failed = popped.find((result) => result.status === 'rejected' && result.reason !== RACE_DECIDED);
         if (failed !== undefined) throw toLayerError((failed as PromiseRejectedResult).reason);
         if (waited!.status === 'rejected' && waited!.reason !== RACE_DECIDED) throw waited!.reason;
       }

@@ -16,11 +16,16 @@ export class PopPool {
     private readonly target: RedisTarget,
     private readonly namePrefix: string,
     private readonly control: Redis | Cluster,
-    private readonly keepIdle = 4,
+    private keepIdle = 4,
   ) {}
 
   acquire(): Popper {
     return this.idle.pop() ?? this.create('receive');
+  }
+
+  /** A receive holds `count` pops at once (one per hash slot on a cluster): keep that many idle. */
+  keepAtLeast(count: number): void {
+    if (count > this.keepIdle) this.keepIdle = count;
   }
 
   release(pop: Popper): void {

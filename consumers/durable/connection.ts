@@ -22,9 +22,10 @@ export function queuePrefix(config: DurableConfig): string {
  * queue commands in memory.
  */
 export function senderConnection(config: DurableConfig): RedisClient {
-  // A cluster client needs its queue until it knows the slots (BullMQ's own commands come
-  // before that); its commands still fail after one retry while the cluster is away.
+  // A cluster client queues commands until it first knows the slots (BullMQ's own commands
+  // come before that); from then on, a command while the cluster is away fails at once.
   const redis = newClient(config, { enableOfflineQueue: isClusterTarget(config), maxRetriesPerRequest: 1, connectionName: 'switchyard-durable-sender' });
+  if (redis.isCluster) redis.once('ready', () => (redis.options.enableOfflineQueue = false));
   redis.on('error', () => {}); // reported to callers of send()
   return redis;
 }
