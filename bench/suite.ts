@@ -6,7 +6,9 @@
  *
  * Scenarios (bench/suite/scenarios/): HTTP/1.1 and h2c `GET /hello`, WebSocket echo, a
  * broadcast to 1,000 group members, memory per idle WebSocket, WebSocket connects/s, Redis
- * commands per HTTP request, and the latency added at one connection. Every scenario starts its
+ * commands per HTTP request, and the latency added at one connection; then (9.) the same HTTP
+ * load and a broadcast through a local 3-primary Redis Cluster beside one Redis, with the
+ * busiest primary's share of the commands (bench/cluster/compare.ts). Every scenario starts its
  * own processes (bench/suite/targets.ts) and runs 3 times, interleaved with the other targets
  * (the order rotates run by run) so the machine's noise hits all alike; cells are median
  * (min–max), ratios are to plain Node, run by run. `--quick` does one short run of each.
@@ -37,6 +39,7 @@ import { codeStamp, environment } from './suite/environment.js';
 import { legend } from './suite/legend.js';
 import { formatCpu } from './suite/procstat.js';
 import type { Context, RunResult, Scenario } from './suite/scenario.js';
+import { compareCluster } from './cluster/compare.js';
 import { broadcast } from './suite/scenarios/broadcast.js';
 import { connects } from './suite/scenarios/connects.js';
 import { echo } from './suite/scenarios/echo.js';
@@ -52,6 +55,8 @@ const ALL_SCENARIOS: Scenario[] = [http1, h2c, echo, broadcast, idle, connects, 
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]!.split(',') : undefined;
 const SCENARIOS = ONLY === undefined ? ALL_SCENARIOS : ALL_SCENARIOS.filter((scenario) => ONLY.some((prefix) => scenario.name.startsWith(prefix)));
 const RESULTS_FILE = fileURLToPath(new URL('RESULTS.md', import.meta.url));
+const CLUSTER_SECTION = '9. Redis Cluster (3 primaries) beside one Redis';
+const RUN_CLUSTER = ONLY === undefined || ONLY.some((prefix) => CLUSTER_SECTION.startsWith(prefix));
 
 async function main(): Promise<number> {
   const started = Date.now();
@@ -85,6 +90,8 @@ async function main(): Promise<number> {
         }
       }
     }
+    // Its own processes and Redis servers, after everything else: never two loads at once.
+    const cluster = RUN_CLUSTER ? await compareCluster({ rounds: SIZE.runs, seconds: SIZE.httpS / 2, members: SIZE.broadcastMembers, broadcasts: SIZE.broadcasts }) : undefined;
     const minutes = ((Date.now() - started) / 60_000).toFixed(1);
     const section = [
       `## Main suite${QUICK ? ' (--quick: 1 short run each)' : ''}: ${new Date().toISOString().slice(0, 10)}`,
@@ -100,6 +107,7 @@ async function main(): Promise<number> {
       '',
       table(results),
       '',
+      ...(cluster === undefined ? [] : [`### ${CLUSTER_SECTION}`, '', cluster, '']),
       '### Notes',
       '',
       legend(),
