@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { prettyFactory } from 'pino-pretty';
-import { describeTarget, type RedisTarget } from '../channel-layer/index.js';
+import { describeTarget, LayerUnavailable, type RedisTarget } from '../channel-layer/index.js';
 import { SettingError } from './config/load.js';
 
 /**
@@ -138,7 +138,8 @@ export async function waitForRedis(layer: { waitUntilReady(ms: number): Promise<
     try {
       await layer.waitUntilReady(attempt === 0 ? 3_000 : 10_000);
       return;
-    } catch {
+    } catch (error) {
+      if (!(error instanceof LayerUnavailable)) throw error; // a misconfiguration: waiting will not mend it
       log.warn({ redis: describeTarget(target) }, 'waiting for Redis');
     }
   }

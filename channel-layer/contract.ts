@@ -41,16 +41,29 @@ export interface ReceiveOptions {
   signal?: AbortSignal;
 }
 
+/** How a message may be sent. */
+export interface LayerSendOptions {
+  /**
+   * The message needs no order with this process's earlier messages on the channel (a new
+   * request; the next event of a connection whose previous one is done): a layer split over
+   * shards may put it on another shard than the last one. Others keep their sender's order.
+   */
+  unordered?: boolean;
+}
+
+/** The options of a message that needs no order with the sender's earlier ones. */
+export const UNORDERED: LayerSendOptions = Object.freeze({ unordered: true });
+
 /**
  * The channel layer: what interface servers and workers share. Every implementation passes
  * the same contract suite (test/channel-layer/contract.ts).
  *
  * Delivery is at most once: a message goes to exactly one receiver, in FIFO order per
- * channel, or is dropped once older than the layer's expiry.
+ * channel and sender (unless sent `unordered`), or is dropped once older than the layer's expiry.
  */
 export interface ChannelLayer {
   /** Queues `message` on `channel`. Raises ChannelFull past the channel's capacity. */
-  send(channel: string, message: WireMessage): Promise<void>;
+  send(channel: string, message: WireMessage, options?: LayerSendOptions): Promise<void>;
 
   /**
    * Waits (without polling) until at least one message is available on any of `channels`,

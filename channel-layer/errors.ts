@@ -34,6 +34,21 @@ export class LayerUnavailable extends LayerError {
   }
 }
 
+/**
+ * This process would split channels into a different number of shards than the processes
+ * already on its namespace: it would send where nobody reads, so it refuses to run.
+ */
+export class LayoutMismatch extends LayerError {
+  override readonly name = 'LayoutMismatch';
+  override readonly code = 'SWITCHYARD_LAYOUT_MISMATCH';
+  constructor(prefix: string, stored: number, own: number) {
+    super(
+      `the namespace "${prefix}" splits channels into ${stored} shard(s), this process into ${own}: start every process with the same shards (--redis-shards ${stored}), ` +
+        `or, to change it, stop them all and delete the key "${prefix}:layout"`,
+    );
+  }
+}
+
 /** `close()` was called; pending and later calls fail with this. */
 export class LayerClosed extends LayerError {
   override readonly name = 'LayerClosed';

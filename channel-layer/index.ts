@@ -1,5 +1,6 @@
-export type { ChannelLayer, Delivery, ReceiveOptions, Recipient, WireMessage } from './contract.js';
-export { ChannelFull, InvalidMessage, InvalidName, LayerClosed, LayerError, LayerUnavailable } from './errors.js';
+export type { ChannelLayer, Delivery, LayerSendOptions, ReceiveOptions, Recipient, WireMessage } from './contract.js';
+export { UNORDERED } from './contract.js';
+export { ChannelFull, InvalidMessage, InvalidName, LayerClosed, LayerError, LayerUnavailable, LayoutMismatch } from './errors.js';
 export { inboxOf } from './names.js';
 export { layerOptions, refineHeartbeat, type LayerOptions, type LayerOptionsInput } from './options.js';
 export { MemoryLayer, type MemoryLayerOptions } from './memory/layer.js';

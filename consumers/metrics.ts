@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { inboxOf, type ChannelLayer, type Delivery, type ReceiveOptions, type Recipient, type WireMessage } from '../channel-layer/index.js';
+import { inboxOf, type ChannelLayer, type Delivery, type LayerSendOptions, type ReceiveOptions, type Recipient, type WireMessage } from '../channel-layer/index.js';
 import { DurableAdmin } from './durable/admin.js';
 import type { DurableConfig } from './durable/connection.js';
 
@@ -103,9 +103,9 @@ class CountingLayer implements ChannelLayer {
     return this.layer.available;
   }
 
-  send(channel: string, message: WireMessage): Promise<void> {
+  send(channel: string, message: WireMessage, options?: LayerSendOptions): Promise<void> {
     this.metrics.countSent(channel);
-    return this.layer.send(channel, message);
+    return this.layer.send(channel, message, options);
   }
 
   groupSend(group: string, message: WireMessage): Promise<void> {

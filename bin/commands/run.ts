@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { describeTarget, MemoryLayer, RedisLayer } from '../../channel-layer/index.js';
+import { describeTarget, LayerUnavailable, MemoryLayer, RedisLayer } from '../../channel-layer/index.js';
 import { Worker, type WorkerOptionsInput } from '../../consumers/index.js';
 import { InterfaceServer, type ServerOptionsInput } from '../../interface-server/index.js';
 import { startAdmin } from '../admin.js';
@@ -92,6 +92,12 @@ async function onRedis(
   });
 }
 
+/** Where durable channels' queues live: the layer's Redis (shards split only the layer's lists). */
+function durableTarget(settings: Settings): Omit<Settings['redis'], 'shards'> {
+  const { shards: _layerOnly, ...target } = settings.redis;
+  return target;
+}
+
 /** `switchyard dev APP`: server and worker in one process on the in-memory layer. */
 export function devCommand(): Command {
   const description = 'run APP for development: interface server and worker in one process, in-memory layer, no Redis';
@@ -103,7 +109,7 @@ export function devCommand(): Command {
     const layer = new MemoryLayer({ ...layerSettings, processName: 'dev' });
     // Redis only when asked for, and then only for durable channels, under keys of its own: a
     // deployment's config file must not make a laptop take production's jobs.
-    const durable = isSet('redis.url') || isSet('redis.sentinels') || isSet('redis.cluster') ? { ...settings.redis, prefix: `${settings.redis.prefix}-dev` } : undefined;
+    const durable = isSet('redis.url') || isSet('redis.sentinels') || isSet('redis.cluster') ? { ...durableTarget(settings), prefix: `${settings.redis.prefix}-dev` } : undefined;
     const metrics = processRegistry(layer);
     const server = new InterfaceServer(layer, { ...serverOptionsFrom(resolved, app.manifest(), true), metrics, logger: log.child({ role: 'server' }) });
     // A taken port is reported before the worker starts (and logs that it did).
@@ -135,7 +141,10 @@ export function serveCommand(): Command {
     await onRedis(settings, 'server', log, async (layer, metrics) => {
       const server = new InterfaceServer(layer, { ...serverOptionsFrom(resolved, manifest), metrics, logger: log.child({ role: 'server' }) });
       // Listen even while Redis is away (requests get 503 until it is back), but give it a moment first.
-      await layer.waitUntilReady(3_000).catch(() => log.warn({ redis: describeTarget(settings.redis) }, 'Redis not reachable yet: answering 503 until it is'));
+      await layer.waitUntilReady(3_000).catch((error: unknown) => {
+        if (!(error instanceof LayerUnavailable)) throw error; // a misconfiguration: refuse to start
+        log.warn({ redis: describeTarget(settings.redis) }, 'Redis not reachable yet: answering 503 until it is');
+      });
       await server.listen();
       return () => server.close();
     });
@@ -148,7 +157,7 @@ export function workerCommand(): Command {
     const log = logFor(settings, false);
     const app = await loadApp(file);
     await onRedis(settings, 'worker', log, async (layer, metrics) => {
-      const worker = new Worker(app, layer, { ...workerOptionsFrom(settings), durable: settings.redis, metrics, logger: log.child({ role: 'worker' }) });
+      const worker = new Worker(app, layer, { ...workerOptionsFrom(settings), durable: durableTarget(settings), metrics, logger: log.child({ role: 'worker' }) });
       await waitForRedis(layer, log, settings.redis);
       await worker.start();
       return () => worker.stop();

@@ -24,6 +24,7 @@ const WORKING: readonly CommandName[] = ['dev', 'worker'];
 export const SETTING_FLAGS: readonly SettingFlag[] = [
   { setting: 'redis.url', flags: '--redis <url>', env: 'REDIS_URL', commands: ['dev', 'serve', 'worker', 'status'], help: { dev: 'Redis for durable channels only (optional: without it they run at most once)' } },
   { setting: 'redis.cluster', flags: '--redis-cluster <nodes>', env: 'SWITCHYARD_REDIS_CLUSTER', commands: ['dev', 'serve', 'worker', 'status'] },
+  { setting: 'redis.shards', flags: '--redis-shards <n>', env: 'SWITCHYARD_REDIS_SHARDS', commands: ['serve', 'worker'] },
   { setting: 'redis.sentinels', flags: '--redis-sentinels <list>', env: 'SWITCHYARD_REDIS_SENTINELS', commands: ['dev', 'serve', 'worker', 'status'] },
   { setting: 'redis.sentinelMaster', flags: '--redis-master <name>', env: 'SWITCHYARD_REDIS_MASTER', commands: ['dev', 'serve', 'worker', 'status'] },
   { setting: 'redis.prefix', flags: '--prefix <prefix>', env: 'SWITCHYARD_PREFIX', commands: ['serve', 'worker', 'status'] },

@@ -10,6 +10,7 @@ const NO_DEFAULT: Record<string, string> = {
   'server.tlsKey': 'none (HTTP/1.1 and h2c)',
   'redis.cluster': 'none (one Redis at `url`)',
   'redis.sentinels': 'none (one Redis at `url`)',
+  'redis.shards': '3 on a cluster (1 on one Redis)',
 };
 
 /** What the table adds to a default that one command does not use. */

@@ -1,5 +1,5 @@
 import { wireCopy } from '../../schemas/index.js';
-import type { ChannelLayer, Delivery, ReceiveOptions, Recipient, WireMessage } from '../contract.js';
+import type { ChannelLayer, Delivery, LayerSendOptions, ReceiveOptions, Recipient, WireMessage } from '../contract.js';
 import { ChannelFull, LayerClosed } from '../errors.js';
 import { assertChannelName, assertGroupName, inboxOf } from '../names.js';
 import { CapacityTable, layerOptions, parseLayerOptions, type LayerOptions, type LayerOptionsInput } from '../options.js';
@@ -41,7 +41,8 @@ export class MemoryLayer implements ChannelLayer {
     return !this.closed;
   }
 
-  async send(channel: string, message: WireMessage): Promise<void> {
+  /** One process holds every message: order is kept whatever the options say. */
+  async send(channel: string, message: WireMessage, _options?: LayerSendOptions): Promise<void> {
     assertChannelName(channel);
     assertMessage(message);
     this.assertOpen();

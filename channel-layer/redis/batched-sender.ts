@@ -21,6 +21,8 @@ export class BatchedSender {
   private pending = new Map<string, Pending>();
   private scheduled = false;
   private inFlight = new Set<Promise<void>>();
+  /** Turns that sent something so far: senders that spread their turns over shards count on it. */
+  turns = 0;
 
   constructor(
     private readonly redis: ScriptedRedis,
@@ -51,6 +53,7 @@ export class BatchedSender {
     const batches = this.pending;
     if (batches.size === 0) return;
     this.pending = new Map();
+    this.turns++;
     const commands: CommandCall[] = [];
     const calls: { batch: Pending; from: number; to: number }[] = [];
     for (const [list, batch] of batches) {

@@ -14,8 +14,11 @@ export interface Popper {
   readonly ended: boolean;
   /** Resolves once connected (or `signal` aborts). */
   whenReady(signal: AbortSignal): Promise<void>;
-  /** Pops up to `max` envelopes from the first of `keys` (all of one hash slot) that has some. */
-  pop(keys: readonly string[], max: number, signal: AbortSignal): Promise<Popped | null>;
+  /**
+   * Pops up to `max` envelopes from the first of `keys` (all of one hash slot) that has some.
+   * `onWaiting` is called when the pop has been sent on a connected connection.
+   */
+  pop(keys: readonly string[], max: number, signal: AbortSignal, onWaiting?: () => void): Promise<Popped | null>;
   disconnect(): void;
 }
 
@@ -53,18 +56,20 @@ export class BlockingPop implements Popper {
    * BLMPOP with no timeout; resolves null when cancelled before anything was taken. A new
    * connection is waited for (its first connect), a lost one fails the pop at once.
    */
-  async pop(keys: readonly string[], max: number, signal: AbortSignal): Promise<Popped | null> {
+  async pop(keys: readonly string[], max: number, signal: AbortSignal, onWaiting?: () => void): Promise<Popped | null> {
     if (this.redis.status === 'wait' || this.redis.status === 'connecting' || this.redis.status === 'connect') {
+      // A connection that fails reconnects or, if it may not (a cluster pop's), ends.
       const connected = once(this.redis, 'ready', { signal });
       const failed = once(this.redis, 'reconnecting', { signal });
-      await Promise.race([connected, failed]).catch(() => {});
-      connected.catch(() => {});
-      failed.catch(() => {});
+      const ended = once(this.redis, 'end', { signal });
+      await Promise.race([connected, failed, ended]).catch(() => {});
+      for (const pending of [connected, failed, ended]) pending.catch(() => {});
       signal.throwIfAborted();
     }
     const pending = this.redis.callBuffer('BLMPOP', 0, keys.length, ...keys, 'LEFT', 'COUNT', max) as Promise<
       [Buffer, Buffer[]] | null
     >;
+    if (this.redis.status === 'ready') onWaiting?.();
     const cancel = (): void => void this.unblock(pending);
     if (signal.aborted) cancel();
     else signal.addEventListener('abort', cancel, { once: true });

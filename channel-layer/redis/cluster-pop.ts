@@ -56,14 +56,14 @@ export class ClusterPop implements Popper {
     await once(this.cluster, 'ready', { signal }).catch(() => {});
   }
 
-  async pop(keys: readonly string[], max: number, signal: AbortSignal): Promise<Popped | null> {
+  async pop(keys: readonly string[], max: number, signal: AbortSignal, onWaiting?: () => void): Promise<Popped | null> {
     const slot = calculateSlot(keys[0]!);
     const node = this.cluster.slots[slot]?.[0];
     if (node === undefined) throw new LayerUnavailable(`no node of the cluster serves slot ${slot} yet`);
     let pop = this.byNode.get(node);
     if (pop === undefined || pop.ended) pop = this.connect(node); // one that ended while idle is made again
     try {
-      return await pop.pop(keys, max, signal);
+      return await pop.pop(keys, max, signal, onWaiting);
     } catch (error) {
       if (signal.aborted) throw error;
       this.byNode.delete(node);

@@ -22,15 +22,19 @@ export async function inspectLayer(target: RedisTarget, prefix: string): Promise
       throw refused ?? error; // the socket's own error (ECONNREFUSED …) says more than "closed"
     });
     const snapshot: LayerSnapshot = { channels: [], groups: [], processes: [] };
+    // On a cluster with shards, a channel is a list on each shard: its depth is their sum.
+    const depths = new Map<string, number>();
     await scanKeys(redis, keys.everything, async (found) => {
       for (const key of found) {
         if (key.startsWith(keys.channelPrefix)) {
-          snapshot.channels.push({ channel: RedisKeys.nameIn(key, keys.channelPrefix), depth: await redis.llen(key) });
+          const channel = RedisKeys.nameIn(key, keys.channelPrefix);
+          depths.set(channel, (depths.get(channel) ?? 0) + (await redis.llen(key)));
         } else if (key.startsWith(keys.groupPrefix)) {
           snapshot.groups.push({ group: RedisKeys.nameIn(key, keys.groupPrefix), members: await redis.zcard(key) });
         }
       }
     });
+    for (const [channel, depth] of depths) snapshot.channels.push({ channel, depth });
     const alive = await redis.zrange(keys.alive, 0, -1, 'WITHSCORES');
     const now = Date.now();
     for (let i = 0; i < alive.length; i += 2) {

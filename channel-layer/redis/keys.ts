@@ -1,4 +1,5 @@
 import { inboxOf } from '../names.js';
+import { shardTags } from './shards.js';
 
 /**
  * Every Redis key the layer touches is built here. Layout under a prefix `p`:
@@ -9,31 +10,52 @@ import { inboxOf } from '../names.js';
  *   p:alive             sorted set: inbox (`<process>!`) → last heartbeat (ms)
  *   p:receivers:{<ch>}  sorted set: inbox of each process receiving on channel ch → last heartbeat (ms)
  *   p:joined:{<inbox>}  hash: a process's channel → the groups it was put in, one per line
+ *   p:layout            hash: `shards` (their number, set by the first process), `processes`
+ *                       (a counter that gives each process its home shard)
  *
  * The braces are Redis Cluster hash tags: a key's slot is that of the name inside them, so a
  * channel's list sits in the channel's slot, an inbox in its process's, a group in the group's,
  * and load spreads over the shards by name. Every script takes its keys in KEYS, all of one
  * slot; what spans names (a group send) is several commands, each on one slot. Names never
  * hold braces (names.ts), so the tag is always the whole name.
+ *
+ * With `shards` > 1 (a cluster), every channel list is split into one list per shard, each
+ * tagged with its shard's tag (shards.ts) instead of the name: `p:ch:{<shard tag>}<name>`. One
+ * busy channel then loads every primary, and a receive takes one pop per shard whatever the
+ * number of its channels (all lists of a shard share its slot).
  */
 export class RedisKeys {
   readonly channelPrefix: string;
   readonly groupPrefix: string;
   readonly receiversPrefix: string;
   readonly alive: string;
+  readonly layout: string;
   readonly everything: string;
+  /** The shards' hash tags; none when lists are not split. */
+  private readonly tags: readonly string[];
 
-  constructor(readonly prefix: string) {
+  constructor(
+    readonly prefix: string,
+    readonly shards = 1,
+  ) {
     this.channelPrefix = `${prefix}:ch:`;
     this.groupPrefix = `${prefix}:group:`;
     this.receiversPrefix = `${prefix}:receivers:`;
     this.alive = `${prefix}:alive`;
+    this.layout = `${prefix}:layout`;
+    this.tags = shards > 1 ? shardTags(shards) : [];
     this.everything = `${prefix}:*`;
   }
 
-  /** The list a channel's messages live in: its own, or its process's inbox. */
-  list(channel: string): string {
-    return `${this.channelPrefix}{${inboxOf(channel) ?? channel}}`;
+  /** The list a channel's messages live in (its own, or its process's inbox) on `shard`. */
+  list(channel: string, shard = 0): string {
+    const name = inboxOf(channel) ?? channel;
+    return this.shards === 1 ? `${this.channelPrefix}{${name}}` : `${this.channelPrefix}{${this.tags[shard]}}${name}`;
+  }
+
+  /** The lists of a channel, one per shard, in shard order. */
+  lists(channel: string): string[] {
+    return Array.from({ length: this.shards }, (_, shard) => this.list(channel, shard));
   }
 
   /** Who receives on an ordinary channel (see liveness.ts). */
@@ -50,9 +72,11 @@ export class RedisKeys {
     return `${this.groupPrefix}{${group}}`;
   }
 
-  /** The name in a key built here (`p:ch:{name}` → `name`), for listings. */
+  /** The name in a key built here (`p:ch:{name}` or `p:ch:{tag}name` → `name`), for listings. */
   static nameIn(key: string, prefix: string): string {
     const name = key.slice(prefix.length);
-    return name.startsWith('{') && name.endsWith('}') ? name.slice(1, -1) : name;
+    if (!name.startsWith('{')) return name;
+    const close = name.indexOf('}');
+    return close === name.length - 1 ? name.slice(1, -1) : name.slice(close + 1);
   }
 }

@@ -2,9 +2,9 @@ import { once } from 'node:events';
 import calculateSlot from 'cluster-key-slot';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, decodeEnvelope, encodeEnvelope, encodeGroupEnvelope, encodeGroupParts, WireFormatError } from '../../schemas/index.js';
-import type { ChannelLayer, Delivery, ReceiveOptions, Recipient, WireMessage } from '../contract.js';
+import type { ChannelLayer, Delivery, LayerSendOptions, ReceiveOptions, Recipient, WireMessage } from '../contract.js';
 import { systemClock, type Clock } from '../clock.js';
-import { ChannelFull, LayerClosed, LayerUnavailable } from '../errors.js';
+import { ChannelFull, LayerClosed, LayerUnavailable, LayoutMismatch } from '../errors.js';
 import { LinkedAbort, unlimited } from '../linked-abort.js';
 import { LocalChannels } from '../local-channels.js';
 import { assertChannelName, assertGroupName, inboxOf } from '../names.js';
@@ -31,11 +31,19 @@ export interface LayerStats {
   overflowed: number;
 }
 
+/** How long an inbox pop waits on a connected server without failing before its list counts as read again. */
+const INBOX_SETTLED_MS = 500;
+
+/** Lists per channel on a cluster when `shards` is not set: one per primary of the smallest cluster. */
+const DEFAULT_CLUSTER_SHARDS = 3;
+
 /**
  * The production layer. Ordinary channels are Redis lists shared by every receiver; the
  * process-specific channels of this instance share one list (its inbox), read by one
- * blocking pop and demultiplexed in memory. See keys.ts for the layout and lua/ for the
- * atomic operations.
+ * blocking pop and demultiplexed in memory. On a cluster each is split into one list per shard
+ * (keys.ts): a process sends to its home shard, so its own messages keep their order, except
+ * those sent `unordered`, for which each turn takes the next shard; receivers pop every shard.
+ * See keys.ts for the layout and lua/ for the atomic operations.
  */
 export class RedisLayer implements ChannelLayer {
   readonly options: RedisLayerOptions;
@@ -60,8 +68,16 @@ export class RedisLayer implements ChannelLayer {
   private readonly closing = unlimited(new AbortController());
   private inboxReader: Promise<void> | undefined;
   private inboxAvailable = false;
+  /** Inbox shards whose reader has lost Redis. */
+  private readonly inboxFailing = new Set<number>();
   /** While the inbox is cut off from Redis: when its recipients are told so. */
   private outage: NodeJS.Timeout | undefined;
+  /** Lists per channel (1 but on a cluster). */
+  private readonly shards: number;
+  /** The shard this process sends to; known once the namespace's layout is read (a cluster). */
+  private home: number | undefined;
+  private layoutRead: Promise<void> | undefined;
+  private layoutError: LayoutMismatch | undefined;
 
   /** Where this process reads the time (clock.ts): send times, expiry, heartbeats. */
   private readonly clock: Clock;
@@ -73,7 +89,13 @@ export class RedisLayer implements ChannelLayer {
     if (isClusterTarget(this.options) && this.options.sentinels !== undefined) {
       throw new TypeError('invalid redis layer options: "cluster" and "sentinels" exclude each other (a cluster fails over by itself)');
     }
-    this.keys = new RedisKeys(this.options.prefix);
+    const cluster = isClusterTarget(this.options);
+    if (!cluster && (this.options.shards ?? 1) > 1) {
+      throw new TypeError('invalid redis layer options: "shards" splits channels over the primaries of a cluster; one Redis server takes them whole');
+    }
+    this.shards = cluster ? (this.options.shards ?? DEFAULT_CLUSTER_SHARDS) : 1;
+    this.home = cluster ? undefined : 0;
+    this.keys = new RedisKeys(this.options.prefix, this.shards);
     this.capacities = new CapacityTable(this.options);
     this.own = new ProcessChannels(this.options.processName, new Set(), new Map());
     ({ inbox: this.inbox, held: this.held, recipients: this.recipients } = this.own);
@@ -87,7 +109,11 @@ export class RedisLayer implements ChannelLayer {
 
   /** Resolves once Redis answers; rejects with LayerUnavailable after `timeoutMs`. */
   async waitUntilReady(timeoutMs = 10_000): Promise<void> {
-    if (this.redis.status === 'ready') return;
+    if (this.redis.status !== 'ready') await this.waitForConnection(timeoutMs);
+    if (this.home === undefined) await this.knowLayout();
+  }
+
+  private async waitForConnection(timeoutMs: number): Promise<void> {
     const link = new LinkedAbort(AbortSignal.timeout(timeoutMs), this.closing.signal);
     try {
       await once(this.redis, 'ready', { signal: link.signal });
@@ -103,13 +129,54 @@ export class RedisLayer implements ChannelLayer {
     return !this.closing.signal.aborted && this.redis.status === 'ready';
   }
 
-  async send(channel: string, message: WireMessage): Promise<void> {
+  async send(channel: string, message: WireMessage, options?: LayerSendOptions): Promise<void> {
     assertChannelName(channel);
     assertMessage(message);
     this.assertAvailable();
+    if (this.home === undefined) await this.knowLayout();
     const inbox = inboxOf(channel);
     const capacity = inbox === undefined ? this.capacities.capacityOf(channel) : this.options.inboxCapacity;
-    return this.sender.send(this.keys.list(channel), capacity, channel, encodeEnvelope(channel, message, this.clock()));
+    return this.sender.send(this.keys.list(channel, this.shardFor(options?.unordered === true)), capacity, channel, encodeEnvelope(channel, message, this.clock()));
+  }
+
+  /** This process's home shard, or for an unordered message the shard of this turn. */
+  private shardFor(unordered: boolean): number {
+    const home = this.home!;
+    return unordered && this.shards > 1 ? (home + this.sender.turns) % this.shards : home;
+  }
+
+  /**
+   * Reads the namespace's layout once (a cluster): the first process sets the number of shards,
+   * the others check theirs against it; each takes the next home shard in turn, so that the
+   * processes' own messages spread over the primaries.
+   */
+  private knowLayout(): Promise<void> {
+    if (this.layoutError !== undefined) return Promise.reject(this.layoutError);
+    this.layoutRead ??= this.readLayout().catch((error: unknown) => {
+      this.layoutRead = undefined; // read again by the next caller
+      throw error;
+    });
+    return this.layoutRead;
+  }
+
+  private async readLayout(): Promise<void> {
+    const key = this.keys.layout;
+    let stored: number;
+    let counted = 0;
+    try {
+      await this.redis.hsetnx(key, 'shards', this.shards);
+      stored = Number(await this.redis.hget(key, 'shards'));
+      if (stored === this.shards) counted = await this.redis.hincrby(key, 'processes', 1);
+    } catch (error) {
+      // A reply error here (CLUSTERDOWN while a cluster forms) passes as an outage too: it is one.
+      throw error instanceof LayerUnavailable ? error : new LayerUnavailable(`cannot read the layout: ${describeError(error)}`, { cause: error });
+    }
+    if (stored !== this.shards) {
+      this.layoutError = new LayoutMismatch(this.options.prefix, stored, this.shards);
+      this.options.onWarning?.(this.layoutError.message, this.layoutError);
+      throw this.layoutError;
+    }
+    this.home = counted % this.shards;
   }
 
   async receive(channels: readonly string[], options: ReceiveOptions = {}): Promise<Delivery[]> {
@@ -119,6 +186,7 @@ export class RedisLayer implements ChannelLayer {
     options.signal?.throwIfAborted();
     const ready = local.length > 0 ? this.local.take(local, max) : [];
     if (ready.length > 0) return ready;
+    if (shared.length > 0 && this.home === undefined) await this.knowLayout();
     const link = new LinkedAbort(options.signal, this.closing.signal);
     const pending = shared.length > 0 ? this.receiveShared(shared, local, max, link.signal) : this.receiveLocal(local, max, link.signal);
     this.receiving.add(pending);
@@ -134,9 +202,10 @@ export class RedisLayer implements ChannelLayer {
     this.assertOpen();
     const channel = this.own.create(hint);
     // A process making a channel for others to reach is alive: it says so if its last beat is
-    // an interval old (the first channel starts the inbox, whose heartbeat beats at once).
-    if (this.inboxReader === undefined) this.startInbox();
-    else this.liveness.beatIfDue();
+    // an interval old (the first channel starts the inbox, whose heartbeat beats at once), and
+    // the channel is handed out once Redis has the beat, so another process that sends to it
+    // next finds it alive (on a cluster, through other connections than this one's).
+    await (this.inboxReader === undefined ? this.startInbox() : this.liveness.beatIfDue());
     return channel;
   }
 
@@ -148,7 +217,7 @@ export class RedisLayer implements ChannelLayer {
   openChannel(recipient: Recipient, hint?: string): string {
     this.assertOpen();
     const channel = this.own.create(hint, recipient);
-    this.startInbox();
+    void this.startInbox();
     return channel;
   }
 
@@ -194,14 +263,15 @@ export class RedisLayer implements ChannelLayer {
     assertGroupName(group);
     assertMessage(message);
     this.assertAvailable();
+    if (this.home === undefined) await this.knowLayout();
     const parts = encodeGroupParts(message, this.clock());
     const { byInbox, ordinary } = await this.liveMembers(group);
     const sends: Promise<void>[] = [];
     for (const [inbox, members] of byInbox) {
-      sends.push(this.sender.send(this.keys.list(inbox), this.options.inboxCapacity, inbox, encodeGroupEnvelope(parts, [group, ...members])).catch(skipWhenFull));
+      sends.push(this.sender.send(this.keys.list(inbox, this.home!), this.options.inboxCapacity, inbox, encodeGroupEnvelope(parts, [group, ...members])).catch(skipWhenFull));
     }
     for (const channel of ordinary) {
-      sends.push(this.sender.send(this.keys.list(channel), this.capacities.capacityOf(channel), channel, encodeGroupEnvelope(parts, [group, channel])).catch(skipWhenFull));
+      sends.push(this.sender.send(this.keys.list(channel, this.home!), this.capacities.capacityOf(channel), channel, encodeGroupEnvelope(parts, [group, channel])).catch(skipWhenFull));
     }
     await Promise.all(sends);
   }
@@ -225,8 +295,9 @@ export class RedisLayer implements ChannelLayer {
   async flush(): Promise<void> {
     this.assertAvailable();
     await scanKeys(this.redis, this.keys.everything, async (found) => {
-      // Liveness stays: who is alive, and who receives where, is not the namespace's content.
-      const doomed = found.filter((key) => key !== this.keys.alive && !key.startsWith(this.keys.receiversPrefix));
+      // Liveness and the layout stay: who is alive, who receives where, and how channels are
+      // split are not the namespace's content, and running processes go on relying on them.
+      const doomed = found.filter((key) => key !== this.keys.alive && key !== this.keys.layout && !key.startsWith(this.keys.receiversPrefix));
       // One UNLINK per key: the keys of a batch lie in many slots, which a cluster takes one at a time.
       const results = await runEach(this.redis, doomed.map((key): CommandCall => ['unlink', key]));
       const failed = results.find(([error]) => error !== null);
@@ -255,11 +326,11 @@ export class RedisLayer implements ChannelLayer {
    * Blocks on the shared lists and, if asked, on local channels at once. Whichever yields
    * first wins; the others are cancelled and whatever they took anyway is put back. On one
    * server all lists are one pop; on a cluster, one pop per hash slot (a command's keys must
-   * share one), raced the same way.
+   * share one: with shards, one per shard), raced the same way.
    */
   private async receiveShared(shared: string[], local: string[], max: number, signal: AbortSignal): Promise<Delivery[]> {
     this.assertAvailable();
-    const channelOf = new Map(shared.map((channel) => [this.keys.list(channel), channel]));
+    const channelOf = new Map(shared.flatMap((channel) => this.keys.lists(channel).map((key) => [key, channel] as const)));
     const groups = this.redis.isCluster ? bySlot([...channelOf.keys()]) : [[...channelOf.keys()]];
     this.pops.keepAtLeast(groups.length);
     const pops = groups.map(() => this.pops.acquire());
@@ -291,7 +362,7 @@ export class RedisLayer implements ChannelLayer {
         const deliveries = [...fromLocal, ...fromShared];
         if (deliveries.length > 0) return deliveries;
         const failed = popped.find((result) => result.status === 'rejected' && result.reason !== RACE_DECIDED);
-        if (failed !== undefined) throw toLayerError((failed as PromiseRejectedResult).reason);
+        if (failed !== undefined) throw popFailure((failed as PromiseRejectedResult).reason);
         if (waited!.status === 'rejected' && waited!.reason !== RACE_DECIDED) throw waited!.reason;
       }
     } finally {
@@ -336,37 +407,58 @@ export class RedisLayer implements ChannelLayer {
     }
   }
 
-  private startInbox(): void {
-    if (this.inboxReader !== undefined) return;
-    this.liveness.start();
-    const pop = this.pops.create('inbox');
+  /** Starts reading the inbox, if not yet; resolves once the first heartbeat has landed. */
+  private startInbox(): Promise<void> {
+    if (this.inboxReader !== undefined) return Promise.resolve();
+    const beaten = this.liveness.start();
     this.inboxAvailable = true; // until a failure says otherwise: receivers may wait for the first connect
-    this.inboxReader = this.readInbox(pop);
+    const readers = Array.from({ length: this.shards }, (_, shard) => this.readInbox(this.pops.create(this.shards === 1 ? 'inbox' : `inbox${shard}`), shard));
+    this.inboxReader = Promise.all(readers).then(noop);
+    return beaten;
   }
 
-  /** The one blocking read of this process's inbox, demultiplexed into local channels. */
-  private async readInbox(pop: Popper): Promise<void> {
-    const key = this.keys.list(this.inbox);
+  /**
+   * The one blocking read of this process's inbox (on a cluster, of its list on one shard; a
+   * channel's messages all come by one shard, its sender's), demultiplexed into local channels.
+   */
+  private async readInbox(pop: Popper, shard: number): Promise<void> {
+    const key = this.keys.list(this.inbox, shard);
     const stop = this.closing.signal;
     while (!stop.aborted) {
       if (!pop.ready) {
         await pop.whenReady(stop);
         continue;
       }
-      this.inboxAvailable = true;
-      this.outageOver();
+      // Reached once the pop answers, or has waited a while on a connected server without
+      // failing: a node that answers every pop with an error (CLUSTERDOWN) is not back.
+      let waiting: NodeJS.Timeout | undefined;
+      const onWaiting = (): void => {
+        waiting = setTimeout(() => this.inboxReached(shard), INBOX_SETTLED_MS);
+      };
       try {
-        const popped = await pop.pop([key], this.options.inboxBatch, stop);
+        const popped = await pop.pop([key], this.options.inboxBatch, stop, onWaiting);
+        this.inboxReached(shard);
         if (popped !== null && !stop.aborted) this.demultiplex(popped[1]);
       } catch (error) {
         if (stop.aborted) break;
+        this.inboxFailing.add(shard);
         this.inboxAvailable = false;
-        const failure = toLayerError(error) as Error;
+        const failure = popFailure(error);
         this.local.rejectAll(failure);
         this.outageBegan(failure);
         await sleep(100, undefined, { signal: stop }).catch(noop); // no hot loop on a persistent error
+      } finally {
+        clearTimeout(waiting);
       }
     }
+  }
+
+  /** The inbox's list on `shard` is read again; with every shard read, the outage is over. */
+  private inboxReached(shard: number): void {
+    this.inboxFailing.delete(shard);
+    if (this.inboxFailing.size > 0) return;
+    this.inboxAvailable = true;
+    this.outageOver();
   }
 
   private demultiplex(elements: Buffer[]): void {
@@ -475,6 +567,14 @@ function noop(): void {}
 
 /** Why the losing half of a mixed receive is cancelled. */
 const RACE_DECIDED = Symbol('race decided');
+
+/**
+ * Why a blocking pop failed, as an outage: its command is always well-formed, so even a reply
+ * error (CLUSTERDOWN during a failover, LOADING after a restart) says Redis is not there yet.
+ */
+function popFailure(error: unknown): LayerUnavailable {
+  return error instanceof LayerUnavailable ? error : new LayerUnavailable(`a blocking pop failed: ${describeError(error)}`, { cause: error });
+}
 
 function rethrowLayerError(error: unknown): never {
   throw toLayerError(error);

@@ -35,33 +35,32 @@ export class Liveness {
     private readonly timeoutMs: number,
     private readonly clock: Clock,
   ) {
-    redis.on('ready', () => this.heartbeat !== undefined && this.beat()); // after a reconnect, at once
+    redis.on('ready', () => this.heartbeat !== undefined && void this.beat()); // after a reconnect, at once
   }
 
-  /** Beats now and every heartbeat interval from then on. */
-  start(): void {
-    if (this.heartbeat !== undefined) return;
-    this.beat();
-    this.heartbeat = setInterval(() => this.beat(), this.intervalMs);
+  /** Beats now and every heartbeat interval from then on; resolves once the first beat landed (or failed). */
+  start(): Promise<void> {
+    if (this.heartbeat !== undefined) return Promise.resolve();
+    this.heartbeat = setInterval(() => void this.beat(), this.intervalMs);
     this.heartbeat.unref();
+    return this.beat();
   }
 
   /** This process receives on `channel`: said at once the first time. */
   receiving(channel: string): void {
     if (this.mine.has(channel)) return;
     this.mine.add(channel);
-    this.beatNow();
+    void this.beatNow();
   }
 
-  /** Beats at once (and from then on, every interval). */
-  beatNow(): void {
-    if (this.heartbeat === undefined) this.start();
-    else this.beat();
+  /** Beats at once (and from then on, every interval); resolves once the beat landed (or failed). */
+  beatNow(): Promise<void> {
+    return this.heartbeat === undefined ? this.start() : this.beat();
   }
 
   /** Beats now if the last beat is an interval old by this process's clock (its timer may lag it). */
-  beatIfDue(): void {
-    if (this.clock() - this.lastBeat >= this.intervalMs) this.beatNow();
+  beatIfDue(): Promise<void> {
+    return this.clock() - this.lastBeat >= this.intervalMs ? this.beatNow() : Promise.resolve();
   }
 
   /**
@@ -86,13 +85,17 @@ export class Liveness {
     await runEach(this.redis, [...this.mine].map((channel): CommandCall => ['zrem', this.keys.receivers(channel), this.inbox])).catch(() => {});
   }
 
-  private beat(): void {
-    if (this.redis.status !== 'ready') return; // beats again on 'ready'
+  /**
+   * Resolves once Redis has the beat (or could not take it): another process that looks after
+   * that sees this one alive, whichever connection, or cluster node, it looks through.
+   */
+  private beat(): Promise<void> {
+    if (this.redis.status !== 'ready') return Promise.resolve(); // beats again on 'ready'
     const now = this.clock();
     this.lastBeat = now;
     const calls: CommandCall[] = [['zadd', this.keys.alive, now, this.inbox], ['pexpire', this.keys.joined(this.inbox), this.timeoutMs]];
     for (const channel of this.mine) calls.push(['zadd', this.keys.receivers(channel), now, this.inbox]);
-    runEach(this.redis, calls).catch(noop);
+    return runEach(this.redis, calls).then(noop, noop);
   }
 
   /**

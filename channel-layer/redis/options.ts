@@ -18,6 +18,15 @@ export const redisLayerOptions = layerOptions.extend({
     .regex(/^\s*[^,\s]+:\d{1,5}\s*(,\s*[^,\s]+:\d{1,5}\s*)*$/, 'host:port of each sentinel, separated by commas')
     .optional()
     .describe('Redis Sentinel: the sentinels to ask for the primary ("host:port,host:port"); `url` then gives only user, password, database and TLS'),
+  shards: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe(
+      'Redis Cluster: how many lists each channel is split into, one per slot range, so a busy channel loads every primary (default 3; set it to the number of primaries, the same on every process)',
+    ),
   sentinelMaster: z.string().min(1).default('mymaster').describe('Redis Sentinel: the name the sentinels know the primary by'),
   prefix: z
     .string()

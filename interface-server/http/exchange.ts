@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { ChannelFull, deadlines, type Expiring, type Recipient } from '../../channel-layer/index.js';
+import { ChannelFull, deadlines, UNORDERED, type Expiring, type Recipient } from '../../channel-layer/index.js';
 import {
   CreditWindow,
   httpPhaseAfter,
@@ -108,7 +108,8 @@ export class HttpExchange implements Recipient, Expiring {
     }
     this.sentAt = performance.now();
     this.arm(options.limits.responseTimeoutMs, 'no response started');
-    layer.send(this.target, this.requestMessage()).then(this.countSent, this.onSendFailed);
+    // A new request: no order with the ones before it, so a sharded layer may spread it.
+    layer.send(this.target, this.requestMessage(), UNORDERED).then(this.countSent, this.onSendFailed);
     this.waitingIn = this.ctx.backlog.of(this.target);
     this.waitingIn.sent();
   }

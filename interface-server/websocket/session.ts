@@ -1,5 +1,5 @@
 import type { RawData, WebSocket } from 'ws';
-import { ChannelFull, deadlines, LayerUnavailable, type Expiring, type Recipient } from '../../channel-layer/index.js';
+import { ChannelFull, deadlines, LayerUnavailable, UNORDERED, type Expiring, type Recipient } from '../../channel-layer/index.js';
 import { checkDone, checkWebsocketReply, EventSequence, parseWorkerToServer, type WebsocketAccept, type WireMessage } from '../../schemas/index.js';
 import type { ServerContext } from '../context.js';
 import { logFailure, NoWorker, outcomeOf, QueueOverflow, WorkerTimeout } from '../failures.js';
@@ -325,7 +325,9 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
     const timeout = event.type === 'websocket.connect' ? limits.websocketHandshakeTimeoutMs : limits.websocketEventTimeoutMs;
     deadlines.cancel(this, this.deadline);
     this.deadline = deadlines.set(this, timeout);
-    this.ctx.layer.send(this.target, event).then(
+    // The next event leaves only once this one is done (EventSequence): the layer need not keep
+    // their order, and may spread them over shards.
+    this.ctx.layer.send(this.target, event, UNORDERED).then(
       () => this.ctx.metrics?.sent(this.target),
       (error: unknown) => this.sendFailed(error),
     );
@@ -366,7 +368,7 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
 
   private resend(event: WireMessage): void {
     if (this.state.phase === 'closed' || this.events.inProgress !== event) return;
-    this.ctx.layer.send(this.target, event).then(
+    this.ctx.layer.send(this.target, event, UNORDERED).then(
       () => {
         this.retryMs = 0;
         this.ctx.metrics?.sent(this.target);

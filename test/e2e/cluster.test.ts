@@ -2,6 +2,7 @@ import calculateSlot from 'cluster-key-slot';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisLayer } from '../../channel-layer/index.js';
+import { RedisKeys } from '../../channel-layer/redis/keys.js';
 import { createApp, durableSender, Worker } from '../../consumers/index.js';
 import type { WireMessage } from '../../schemas/index.js';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
@@ -13,10 +14,14 @@ import { WsClient } from './ws-client.js';
  * and three `worker` processes, WebSocket groups across the servers, `status` over every
  * primary, durable channels on BullMQ, and a primary killed under traffic.
  */
+/** The cluster's nodes let only this user touch keys: every process here logs in as it. */
+const APP_USER = { name: 'app', password: 'cluster-s3cret' };
+const APP_URL = `redis://${APP_USER.name}:${APP_USER.password}@127.0.0.1`;
+
 describe('switchyard on Redis Cluster', () => {
   let cluster: RedisCluster;
   beforeAll(async () => {
-    cluster = await startRedisCluster();
+    cluster = await startRedisCluster({ appUser: APP_USER });
   }, 60_000);
   afterEach(async () => {
     await killAll();
@@ -26,7 +31,7 @@ describe('switchyard on Redis Cluster', () => {
   });
 
   async function stack(prefix: string, servers = 2, workers = 3, serveFlags: string[] = []): Promise<Listening[]> {
-    const layer = { redisUrl: 'redis://127.0.0.1', prefix }; // the URL's host is not used
+    const layer = { redisUrl: APP_URL, prefix }; // the URL's host is not used: its user and password are
     const flags = ['--redis-cluster', cluster.seeds];
     const started = await Promise.all(Array.from({ length: servers }, () => startServe(QUICKSTART, layer, [...flags, ...serveFlags])));
     await Promise.all(Array.from({ length: workers }, () => startWorker(QUICKSTART, layer, flags)));
@@ -61,16 +66,33 @@ describe('switchyard on Redis Cluster', () => {
       await Promise.all([alice.close(), bob.close()]);
     }
 
-    const status = await runSwitchyard(['status', '--json', '--redis-cluster', cluster.seeds], { SWITCHYARD_PREFIX: prefix });
+    const status = await runSwitchyard(['status', '--json', '--redis-cluster', cluster.seeds], { SWITCHYARD_PREFIX: prefix, REDIS_URL: APP_URL });
     expect(status.code, status.stderr).toBe(0);
     expect(JSON.parse(status.stdout).alive).toEqual({ server: 2, worker: 3 });
+    // The password reached every node (the default user may touch no key) and no output.
+    for (const output of [a!.proc.output, b!.proc.output, status.stdout, status.stderr]) expect(output).not.toContain(APP_USER.password);
+    const anonymous = new RedisLayer({ url: 'redis://127.0.0.1', cluster: cluster.seeds, prefix });
+    try {
+      await anonymous.waitUntilReady().catch(() => {});
+      await expect(anonymous.send('x', { type: 't' })).rejects.toThrow(/NOPERM|no permissions/);
+    } finally {
+      await anonymous.close();
+    }
   }, 60_000);
+
+  it('a process started with other shards than its namespace refuses to run, saying why', async () => {
+    const prefix = randomPrefix('cluster-shards');
+    await stack(prefix, 1, 0);
+    const odd = await runSwitchyard(['worker', QUICKSTART, '--redis-cluster', cluster.seeds, '--redis-shards', '2'], { SWITCHYARD_PREFIX: prefix, REDIS_URL: APP_URL });
+    expect(odd.code).not.toBe(0);
+    expect(odd.stdout + odd.stderr).toContain('splits channels into 3 shard(s), this process into 2');
+  }, 30_000);
 
   it('durable channels run on BullMQ on the cluster: a job sent runs once', async () => {
     const prefix = randomPrefix('cluster-durable');
     const ran: WireMessage[] = [];
     const app = createApp().channel('jobs', (message) => void ran.push(message), { durable: true });
-    const config = { url: 'redis://127.0.0.1', cluster: cluster.seeds, prefix };
+    const config = { url: APP_URL, cluster: cluster.seeds, prefix };
     const layer = new RedisLayer({ url: config.url, cluster: config.cluster, prefix });
     const worker = new Worker(app, layer, { durable: config, logger: pino({ level: 'silent' }) });
     const sender = durableSender(app, config);
@@ -91,8 +113,8 @@ describe('switchyard on Redis Cluster', () => {
     const prefix = randomPrefix('cluster-failover');
     const [server] = await stack(prefix, 1, 1, ['--response-timeout', '3000']);
     await serving(server!);
-    // The primary that holds the requests' channel, so the traffic meets the outage.
-    const slot = calculateSlot(`${prefix}:ch:{http.request}`);
+    // A primary that holds a shard of the requests' channel (each primary holds one), so the traffic meets the outage.
+    const slot = calculateSlot(new RedisKeys(prefix, 3).list('http.request', 0));
     const victim = (await cluster.primaries()).find((node) => node.slots.some(([from, to]) => from <= slot && slot <= to))!.port;
     const failover = (async () => {
       await cluster.kill(victim);

@@ -58,6 +58,8 @@ export interface ClusterNodesEntry extends Address {
 }
 
 export interface RedisClusterOptions {
+  /** A user the app must log in as (AppUser); none unless told. */
+  appUser?: AppUser;
   /** `--cluster-node-timeout`; 1000 ms unless told. */
   nodeTimeoutMs?: number;
   /** Bound on waiting for `cluster_state:ok` (and replicas in sync) everywhere; 20 s unless told. */
@@ -87,9 +89,26 @@ export interface RedisCluster {
   stop(): Promise<void>;
 }
 
+/**
+ * A user the app must log in as: with one, the data nodes' default user (which the helpers'
+ * own admin commands, replication and the sentinels use) may touch no key but `admin:*`, so an
+ * app that does not send the user's name and password meets NOPERM at once.
+ */
+export interface AppUser {
+  name: string;
+  password: string;
+}
+
+/** The ACL of a data node with an app user. */
+function userArgs(user: AppUser | undefined): string[] {
+  if (user === undefined) return [];
+  return ['--user', 'default', 'on', 'nopass', '~admin:*', '&*', '+@all', '--user', user.name, 'on', `>${user.password}`, '~*', '&*', '+@all'];
+}
+
 /** A data node's settings: loopback only, no persistence, logs in its own directory. */
-function dataArgs(dir: string, port: number): string[] {
+function dataArgs(dir: string, port: number, user?: AppUser): string[] {
   return [
+    ...userArgs(user),
     '--port', String(port),
     '--bind', HOST,
     '--dir', dir,
@@ -123,7 +142,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
           dirPrefix: 'switchyard-redis-cluster-',
           ports: 2,
           args: (dir, [port, busPort]) => [
-            ...dataArgs(dir, port!),
+            ...dataArgs(dir, port!, options.appUser),
             '--cluster-enabled', 'yes',
             '--cluster-port', String(busPort),
             '--cluster-config-file', join(dir, 'nodes.conf'),
@@ -318,6 +337,8 @@ async function runRedisCli(args: string[], timeoutMs: number): Promise<string> {
 // Sentinel
 
 export interface RedisSentinelOptions {
+  /** A user the app must log in as on the primary and the replica (AppUser); none unless told. */
+  appUser?: AppUser;
   /** The monitored primary's name; 'mymaster' unless told. */
   masterName?: string;
   /** `sentinel down-after-milliseconds`; 1000 unless told. */
@@ -362,13 +383,13 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
     await Promise.all(processes.map((proc) => proc.destroy()));
   };
   try {
-    const primary = await RedisProcess.start({ name: 'sentinel-monitored primary', dirPrefix: 'switchyard-redis-sentinel-', ports: 1, args: (dir, [port]) => dataArgs(dir, port!) });
+    const primary = await RedisProcess.start({ name: 'sentinel-monitored primary', dirPrefix: 'switchyard-redis-sentinel-', ports: 1, args: (dir, [port]) => dataArgs(dir, port!, options.appUser) });
     processes.push(primary);
     const replica = await RedisProcess.start({
       name: 'sentinel-monitored replica',
       dirPrefix: 'switchyard-redis-sentinel-',
       ports: 1,
-      args: (dir, [port]) => [...dataArgs(dir, port!), '--replicaof', HOST, String(primary.port)],
+      args: (dir, [port]) => [...dataArgs(dir, port!, options.appUser), '--replicaof', HOST, String(primary.port)],
     });
     processes.push(replica);
     // Packages that ship `redis-sentinel` link it to redis-server; `redis-server <conf> --sentinel` is the same.
