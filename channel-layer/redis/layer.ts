@@ -14,7 +14,7 @@ import { assertMessage } from '../validate.js';
 import { BatchedSender } from './batched-sender.js';
 import { PopPool } from './pop-pool.js';
 import { GroupLeaver } from './group-leaver.js';
-import { liveMembers, type LiveMembers } from './live-members.js';
+import { liveMembers, MemberLookups, type LiveMembers } from './live-members.js';
 import { Liveness } from './liveness.js';
 import type { Popped, Popper } from './blocking-pop.js';
 import { describeTarget, isClusterTarget, openConnection, runEach, scanKeys, toLayerError, type CommandCall } from './connection.js';
@@ -64,6 +64,10 @@ export class RedisLayer implements ChannelLayer {
   private readonly liveness: Liveness;
   private readonly leaver: GroupLeaver;
   private readonly receiving = new Set<Promise<unknown>>();
+  /** Group sends and listings made together share one look at the members. */
+  private readonly memberLookups = new MemberLookups((group) =>
+    liveMembers(this.redis, this.keys, group, this.clock(), this.options.heartbeatTimeoutMs).catch(rethrowLayerError),
+  );
   /** Every pending receive listens to it (through LinkedAbort): no listener limit. */
   private readonly closing = unlimited(new AbortController());
   private inboxReader: Promise<void> | undefined;
@@ -284,7 +288,7 @@ export class RedisLayer implements ChannelLayer {
   }
 
   private liveMembers(group: string): Promise<LiveMembers> {
-    return liveMembers(this.redis, this.keys, group, this.clock(), this.options.heartbeatTimeoutMs).catch(rethrowLayerError);
+    return this.memberLookups.get(group);
   }
 
   async groupSize(group: string): Promise<number> {

@@ -41,3 +41,26 @@ export async function liveMembers(redis: RedisClient, keys: RedisKeys, group: st
   for (let from = 0; from < dead.length; from += MAX_PER_ZREM) redis.zrem(groupKey, ...dead.slice(from, from + MAX_PER_ZREM)).catch(() => {});
   return { byInbox, ordinary };
 }
+
+/**
+ * Lookups of a group's live members, at most one per group for all the calls made in one
+ * synchronous run (a burst of group sends, a loop): the lookup starts after the run, so each call
+ * still sees every change made before it, and a burst of N sends to a group costs two commands,
+ * not 2N.
+ */
+export class MemberLookups {
+  private pending = new Map<string, Promise<LiveMembers>>();
+
+  constructor(private readonly lookup: (group: string) => Promise<LiveMembers>) {}
+
+  get(group: string): Promise<LiveMembers> {
+    let shared = this.pending.get(group);
+    if (shared === undefined) {
+      // Queued before the lookup below: the run's joiners are in, later calls get a lookup of their own.
+      if (this.pending.size === 0) queueMicrotask(() => (this.pending = new Map()));
+      shared = Promise.resolve().then(() => this.lookup(group));
+      this.pending.set(group, shared);
+    }
+    return shared;
+  }
+}

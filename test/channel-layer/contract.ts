@@ -231,6 +231,19 @@ export function channelLayerContract(name: string, newNamespace: () => LayerFact
       expect(await b.receive([cb], { signal: AbortSignal.timeout(100) }).catch((e: Error) => e.name)).toBe('TimeoutError');
     });
 
+    it('reaches a member added after a send to the group began and before the next', async () => {
+      const l = await layer();
+      const early = l.groupSend('late', { type: 'before' });
+      const mine = await l.newChannel();
+      await l.groupAdd('late', mine);
+      await early;
+      await l.groupSend('late', { type: 'after' });
+      // The first send may or may not have seen it; this one must.
+      const types: unknown[] = [];
+      while (!types.includes('after')) types.push(...(await l.receive([mine], { max: 2 })).map((d) => d.message.type));
+      expect(types.at(-1)).toBe('after');
+    });
+
     it('names the group of a message that came through groupSend', async () => {
       const l = await layer();
       const other = await layer();

@@ -62,6 +62,20 @@ describe('redis layer costs', () => {
     expect(total(calls)).toBeLessThanOrEqual(12);
   });
 
+  it("looks up a group's members once for a burst of sends to it", async () => {
+    const holder = await layer({ capacity: 1000 });
+    const member = await holder.newChannel();
+    await holder.groupAdd('burst', member);
+    const sender = await layer();
+    const before = await commandCalls(redis.url);
+    await Promise.all([...Array(200).keys()].map((i) => sender.groupSend('burst', { type: 'b', i })));
+    const calls = callsBetween(before, await commandCalls(redis.url));
+    expect([calls.get('zrange'), calls.get('zmscore')]).toEqual([1, 1]);
+    const got: Delivery[] = [];
+    while (got.length < 200) got.push(...(await holder.receive([member], { max: 200 })));
+    expect(got.map((d) => d.message.i)).toEqual([...Array(200).keys()]);
+  });
+
   it('costs well under one round trip per message on each side at load', async () => {
     const sender = await layer({ capacity: 10_000 });
     const receiver = await layer({ capacity: 10_000 });
