@@ -91,7 +91,12 @@ async function main(): Promise<number> {
       }
     }
     // Its own processes and Redis servers, after everything else: never two loads at once.
-    const cluster = RUN_CLUSTER ? await compareCluster({ rounds: SIZE.runs, seconds: SIZE.httpS / 2, members: SIZE.broadcastMembers, broadcasts: SIZE.broadcasts }) : undefined;
+    const cluster = RUN_CLUSTER
+      ? await compareCluster({ rounds: SIZE.runs, seconds: SIZE.httpS / 2, members: SIZE.broadcastMembers, broadcasts: SIZE.broadcasts }).catch((error: unknown) => {
+          console.error(`    ${CLUSTER_SECTION} FAILED: ${String(error)}`);
+          return `FAILED: ${error instanceof Error ? error.message : String(error)}`;
+        })
+      : undefined;
     const minutes = ((Date.now() - started) / 60_000).toFixed(1);
     const section = [
       `## Main suite${QUICK ? ' (--quick: 1 short run each)' : ''}: ${new Date().toISOString().slice(0, 10)}`,

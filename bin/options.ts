@@ -140,7 +140,7 @@ export async function waitForRedis(layer: { waitUntilReady(ms: number): Promise<
       return;
     } catch (error) {
       if (!(error instanceof LayerUnavailable)) throw error; // a misconfiguration: waiting will not mend it
-      log.warn({ redis: describeTarget(target) }, 'waiting for Redis');
+      log.warn({ redis: describeTarget(target), err: error }, 'waiting for Redis');
     }
   }
 }

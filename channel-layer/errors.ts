@@ -41,6 +41,9 @@ export class LayerUnavailable extends LayerError {
 export class LayoutMismatch extends LayerError {
   override readonly name = 'LayoutMismatch';
   override readonly code = 'SWITCHYARD_LAYOUT_MISMATCH';
+  override readonly status = 503;
+  override readonly closeCode = 1013;
+  override readonly clientReason = 'service unavailable, try again later';
   constructor(prefix: string, stored: number, own: number) {
     super(
       `the namespace "${prefix}" splits channels into ${stored} shard(s), this process into ${own}: start every process with the same shards (--redis-shards ${stored}), ` +

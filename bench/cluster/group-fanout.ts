@@ -3,7 +3,7 @@
  * a local 3-primary Redis Cluster (issue 16 asked to measure both and keep the faster):
  *
  * - **lists** (what the layer does): `groupSend` reads the group's live members on the group's
- *   slot, then pushes one envelope to each holding process's inbox list (on that process's home
+ *   slot, then pushes one envelope to each holding process's inbox list (on the sender's home
  *   shard), which the process pops: at-most-once within the expiry, capacity-bounded, buffered
  *   through a short disconnect;
  * - **sharded pub/sub**: one `SPUBLISH` to a shard channel in the group's slot, which every holding

@@ -18,6 +18,7 @@ import { liveMembers, MemberLookups, type LiveMembers } from './live-members.js'
 import { Liveness } from './liveness.js';
 import type { Popped, Popper } from './blocking-pop.js';
 import { describeTarget, isClusterTarget, openConnection, runEach, scanKeys, toLayerError, type CommandCall } from './connection.js';
+import { ReplyError } from 'ioredis';
 import { RedisKeys } from './keys.js';
 import { redisLayerOptions, type RedisLayerOptions, type RedisLayerOptionsInput } from './options.js';
 import { defineScripts, type ScriptedRedis } from './scripts.js';
@@ -30,6 +31,9 @@ export interface LayerStats {
   malformed: number;
   overflowed: number;
 }
+
+/** How long a receive leaves out a slot whose pop failed before it tries that slot again. */
+const FAILED_SLOT_REST_MS = 1_000;
 
 /** How long an inbox pop waits on a connected server without failing before its list counts as read again. */
 const INBOX_SETTLED_MS = 500;
@@ -130,7 +134,7 @@ export class RedisLayer implements ChannelLayer {
   }
 
   get available(): boolean {
-    return !this.closing.signal.aborted && this.redis.status === 'ready';
+    return !this.closing.signal.aborted && this.redis.status === 'ready' && this.layoutError === undefined;
   }
 
   async send(channel: string, message: WireMessage, options?: LayerSendOptions): Promise<void> {
@@ -172,8 +176,7 @@ export class RedisLayer implements ChannelLayer {
       stored = Number(await this.redis.hget(key, 'shards'));
       if (stored === this.shards) counted = await this.redis.hincrby(key, 'processes', 1);
     } catch (error) {
-      // A reply error here (CLUSTERDOWN while a cluster forms) passes as an outage too: it is one.
-      throw error instanceof LayerUnavailable ? error : new LayerUnavailable(`cannot read the layout: ${describeError(error)}`, { cause: error });
+      throw layerFailure(error); // CLUSTERDOWN while a cluster forms is an outage; NOPERM is not
     }
     if (stored !== this.shards) {
       this.layoutError = new LayoutMismatch(this.options.prefix, stored, this.shards);
@@ -339,13 +342,22 @@ export class RedisLayer implements ChannelLayer {
     this.pops.keepAtLeast(groups.length);
     const pops = groups.map(() => this.pops.acquire());
     let rotation = 0;
+    // A slot whose pop failed (its primary down, on a cluster) rests a while, and the receive goes
+    // on with the others: with shards every channel has a list on every primary, and one lost
+    // primary must not stop what the others hold. It fails only when every slot has failed.
+    const resting = new Map<number, number>();
+    let lastFailure: unknown;
     try {
       for (;;) {
+        const now = performance.now();
+        const active = groups.flatMap((_, i) => ((resting.get(i) ?? 0) <= now ? [i] : []));
+        if (active.length === 0) throw layerFailure(lastFailure);
         const race = new LinkedAbort(signal);
-        const popping = groups.map((keys, i) => pops[i]!.pop(rotate(keys, rotation), max, race.signal));
+        const popping = active.map((i) => pops[i]!.pop(rotate(groups[i]!, rotation), max, race.signal));
         rotation++;
         const waiting = local.length > 0 ? this.local.wait(local, max, race.signal) : undefined;
-        await Promise.race([...popping, ...(waiting ? [waiting] : [])].map((pending) => pending.then(noop, noop)));
+        const wakeUp = active.length < groups.length ? sleep(Math.max(1, Math.min(...resting.values()) - now), undefined, { signal: race.signal }) : undefined;
+        await Promise.race([...popping, ...(waiting ? [waiting] : []), ...(wakeUp ? [wakeUp] : [])].map((pending) => pending.then(noop, noop)));
         race.abort(RACE_DECIDED);
         const [waited, ...popped] = await Promise.allSettled([waiting ?? Promise.resolve([]), ...popping]);
         const fromLocal = waited!.status === 'fulfilled' ? waited!.value : [];
@@ -363,10 +375,15 @@ export class RedisLayer implements ChannelLayer {
           if (fromLocal.length > 0) this.local.restore(fromLocal);
           throw signal.reason;
         }
+        popped.forEach((result, j) => {
+          if (result.status !== 'rejected' || result.reason === RACE_DECIDED) return;
+          lastFailure = result.reason;
+          resting.set(active[j]!, performance.now() + FAILED_SLOT_REST_MS);
+        });
+        for (const [i, until] of resting) if (until <= performance.now()) resting.delete(i);
         const deliveries = [...fromLocal, ...fromShared];
         if (deliveries.length > 0) return deliveries;
-        const failed = popped.find((result) => result.status === 'rejected' && result.reason !== RACE_DECIDED);
-        if (failed !== undefined) throw popFailure((failed as PromiseRejectedResult).reason);
+        if (resting.size === groups.length) throw layerFailure(lastFailure);
         if (waited!.status === 'rejected' && waited!.reason !== RACE_DECIDED) throw waited!.reason;
       }
     } finally {
@@ -422,8 +439,9 @@ export class RedisLayer implements ChannelLayer {
   }
 
   /**
-   * The one blocking read of this process's inbox (on a cluster, of its list on one shard; a
-   * channel's messages all come by one shard, its sender's), demultiplexed into local channels.
+   * The one blocking read of this process's inbox (on a cluster, of its list on one shard: each
+   * sender's messages to this process come by one shard, the sender's home), demultiplexed into
+   * local channels.
    */
   private async readInbox(pop: Popper, shard: number): Promise<void> {
     const key = this.keys.list(this.inbox, shard);
@@ -447,7 +465,7 @@ export class RedisLayer implements ChannelLayer {
         if (stop.aborted) break;
         this.inboxFailing.add(shard);
         this.inboxAvailable = false;
-        const failure = popFailure(error);
+        const failure = layerFailure(error) as Error;
         this.local.rejectAll(failure);
         this.outageBegan(failure);
         await sleep(100, undefined, { signal: stop }).catch(noop); // no hot loop on a persistent error
@@ -572,12 +590,16 @@ function noop(): void {}
 /** Why the losing half of a mixed receive is cancelled. */
 const RACE_DECIDED = Symbol('race decided');
 
+/** Reply errors that say Redis is not there yet: a cluster failing over, a server loading its data. */
+const TRANSIENT_REPLY = /^(CLUSTERDOWN|LOADING|TRYAGAIN|MASTERDOWN)\b/;
+
 /**
- * Why a blocking pop failed, as an outage: its command is always well-formed, so even a reply
- * error (CLUSTERDOWN during a failover, LOADING after a restart) says Redis is not there yet.
+ * Why a command of the layer's own failed: an outage (LayerUnavailable) for a lost connection
+ * and for a transient reply error; any other reply error (NOPERM, a misconfiguration) as it is.
  */
-function popFailure(error: unknown): LayerUnavailable {
-  return error instanceof LayerUnavailable ? error : new LayerUnavailable(`a blocking pop failed: ${describeError(error)}`, { cause: error });
+function layerFailure(error: unknown): unknown {
+  if (error instanceof ReplyError && TRANSIENT_REPLY.test((error as Error).message)) return new LayerUnavailable(describeError(error), { cause: error });
+  return toLayerError(error);
 }
 
 function rethrowLayerError(error: unknown): never {

@@ -24,6 +24,8 @@ export class Liveness {
   private refresher: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private lastBeat = -Infinity;
+  /** The beat on its way to Redis: who needs it landed waits for it, even if it is not due again. */
+  private landing: Promise<void> | undefined;
   private looking: Promise<void> | undefined;
   private nextLook: Promise<void> | undefined;
 
@@ -60,7 +62,7 @@ export class Liveness {
 
   /** Beats now if the last beat is an interval old by this process's clock (its timer may lag it). */
   beatIfDue(): Promise<void> {
-    return this.clock() - this.lastBeat >= this.intervalMs ? this.beatNow() : Promise.resolve();
+    return this.clock() - this.lastBeat >= this.intervalMs ? this.beatNow() : (this.landing ?? Promise.resolve());
   }
 
   /**
@@ -95,7 +97,12 @@ export class Liveness {
     this.lastBeat = now;
     const calls: CommandCall[] = [['zadd', this.keys.alive, now, this.inbox], ['pexpire', this.keys.joined(this.inbox), this.timeoutMs]];
     for (const channel of this.mine) calls.push(['zadd', this.keys.receivers(channel), now, this.inbox]);
-    return runEach(this.redis, calls).then(noop, noop);
+    const landing = runEach(this.redis, calls).then(noop, noop);
+    this.landing = landing;
+    void landing.then(() => {
+      if (this.landing === landing) this.landing = undefined;
+    });
+    return landing;
   }
 
   /**

@@ -326,7 +326,8 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
     deadlines.cancel(this, this.deadline);
     this.deadline = deadlines.set(this, timeout);
     // The next event leaves only once this one is done (EventSequence): the layer need not keep
-    // their order, and may spread them over shards.
+    // their order, and may spread them over shards. One given up on (its deadline passed) may
+    // still be taken after the next, but a worker that meets it past its deadline drops it.
     this.ctx.layer.send(this.target, event, UNORDERED).then(
       () => this.ctx.metrics?.sent(this.target),
       (error: unknown) => this.sendFailed(error),

@@ -240,7 +240,7 @@ export function channelLayerContract(name: string, newNamespace: () => LayerFact
       await l.groupSend('late', { type: 'after' });
       // The first send may or may not have seen it; this one must.
       const types: unknown[] = [];
-      while (!types.includes('after')) types.push(...(await l.receive([mine], { max: 2 })).map((d) => d.message.type));
+      while (!types.includes('after')) types.push(...(await l.receive([mine], { max: 2, signal: AbortSignal.timeout(5_000) })).map((d) => d.message.type));
       expect(types.at(-1)).toBe('after');
     });
 
