@@ -13,20 +13,39 @@ const MAX_PER_CALL = 1000;
 const MAX_BYTES_PER_CALL = 8 * 1024 * 1024;
 
 /**
+ * What a cluster needs of the sender. Its client sends a command again when the command's
+ * connection closed before the answer (at start-up, at a failover), after commands sent later:
+ * so each call leaves a receipt (`key(list, callNumber)`, kept `keepMs`) that makes a repeat
+ * append nothing (send-v2.lua), and a list has one call in flight at a time, so that a repeat
+ * cannot land after the next call's messages.
+ */
+export interface ClusterSending {
+  key(list: string, call: number): string;
+  keepMs: number;
+}
+
+/**
  * Coalesces sends: every envelope produced for one list during one event-loop turn goes to
  * Redis in ONE script call, and all lists of the turn in ONE pipeline. At load this makes a
- * message cost a fraction of a round trip; alone, it costs one (after a `setImmediate`).
+ * message cost a fraction of a round trip; alone, it costs one (after a `setImmediate`). On a
+ * cluster, what is produced for a list while its last call is out waits for that call's answer
+ * and goes in the next call (ClusterSending).
  */
 export class BatchedSender {
   private pending = new Map<string, Pending>();
   private scheduled = false;
   private inFlight = new Set<Promise<void>>();
+  /** Lists with a call out (a cluster only). */
+  private readonly busy = new Set<string>();
   /** Turns that sent something so far: senders that spread their turns over shards count on it. */
   turns = 0;
+  /** Calls made so far: each call's receipt is named by it (a cluster only). */
+  private calls = 0;
 
   constructor(
     private readonly redis: ScriptedRedis,
     private readonly ttlMs: number,
+    private readonly cluster?: ClusterSending,
   ) {}
 
   send(list: string, capacity: number, channel: string, envelope: Buffer): Promise<void> {
@@ -35,35 +54,55 @@ export class BatchedSender {
       if (batch === undefined) this.pending.set(list, (batch = { capacity, envelopes: [], senders: [] }));
       batch.envelopes.push(envelope);
       batch.senders.push({ channel, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.schedule();
     });
   }
 
   /** Resolves once every send made so far has its answer from Redis. */
   async drain(): Promise<void> {
-    if (this.scheduled) this.flush();
-    await Promise.allSettled([...this.inFlight]);
+    while (this.pending.size > 0 || this.inFlight.size > 0) {
+      if (this.scheduled) this.flush();
+      await Promise.allSettled([...this.inFlight]);
+      if (this.pending.size > 0 && this.inFlight.size === 0) this.flush();
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
   }
 
   private flush(): void {
     this.scheduled = false;
+    if (this.pending.size === 0) return;
     const batches = this.pending;
-    if (batches.size === 0) return;
     this.pending = new Map();
     this.turns++;
     const commands: CommandCall[] = [];
-    const calls: { batch: Pending; from: number; to: number }[] = [];
+    const calls: { list: string; batch: Pending; from: number; to: number }[] = [];
     for (const [list, batch] of batches) {
+      if (this.cluster !== undefined) {
+        // One call out per list: the rest waits for its answer.
+        if (this.busy.has(list)) {
+          this.pending.set(list, batch);
+          continue;
+        }
+        const to = chunkEnd(batch.envelopes, 0);
+        commands.push(['switchyardSendV2', 2, list, this.cluster.key(list, ++this.calls), batch.capacity, this.ttlMs, this.cluster.keepMs, ...batch.envelopes.slice(0, to)]);
+        calls.push({ list, batch, from: 0, to });
+        if (to < batch.envelopes.length) this.pending.set(list, { capacity: batch.capacity, envelopes: batch.envelopes.slice(to), senders: batch.senders.slice(to) });
+        this.busy.add(list);
+        continue;
+      }
       for (let from = 0; from < batch.envelopes.length; ) {
         const to = chunkEnd(batch.envelopes, from);
-        commands.push(['switchyardSendV1', list, batch.capacity, this.ttlMs, ...batch.envelopes.slice(from, to)]);
-        calls.push({ batch, from, to });
+        commands.push(['switchyardSendV2', 1, list, batch.capacity, this.ttlMs, ...batch.envelopes.slice(from, to)]);
+        calls.push({ list, batch, from, to });
         from = to;
       }
     }
+    if (commands.length === 0) return;
     // One pipeline for every list of the turn (on a cluster, one command per list: see runEach).
     const done = runEach(this.redis, commands).then(
       (results) => {
@@ -78,11 +117,16 @@ export class BatchedSender {
         });
       },
       (error: unknown) => {
-        for (const { batch } of calls) for (const sender of batch.senders) sender.reject(toLayerError(error));
+        for (const { batch, from, to } of calls) for (let j = from; j < to; j++) batch.senders[j]!.reject(toLayerError(error));
       },
     );
     this.inFlight.add(done);
-    void done.finally(() => this.inFlight.delete(done));
+    void done.finally(() => {
+      this.inFlight.delete(done);
+      if (this.cluster === undefined) return;
+      for (const { list } of calls) this.busy.delete(list);
+      if (this.pending.size > 0) this.schedule();
+    });
   }
 }
 

@@ -10,6 +10,7 @@ import { shardTags } from './shards.js';
  *   p:alive             sorted set: inbox (`<process>!`) → last heartbeat (ms)
  *   p:receivers:{<ch>}  sorted set: inbox of each process receiving on channel ch → last heartbeat (ms)
  *   p:joined:{<inbox>}  hash: a process's channel → the groups it was put in, one per line
+ *   p:sent:{<tag>}<process>:<n>  a send call's receipt on a cluster (send-v2.lua), in its list's slot
  *   p:layout            hash: `shards` (their number, set by the first process), `processes`
  *                       (a counter that gives each process its home shard)
  *
@@ -51,6 +52,15 @@ export class RedisKeys {
   list(channel: string, shard = 0): string {
     const name = inboxOf(channel) ?? channel;
     return this.shards === 1 ? `${this.channelPrefix}{${name}}` : `${this.channelPrefix}{${this.tags[shard]}}${name}`;
+  }
+
+  /**
+   * The receipt of call `call` of process `inbox` to `list` (a cluster: send-v2.lua): under the
+   * list's hash tag, so in its slot; not under `ch:`, so no listing takes it for a channel.
+   */
+  receipt(list: string, inbox: string, call: number): string {
+    const tag = list.slice(list.indexOf('{'), list.indexOf('}') + 1);
+    return `${this.prefix}:sent:${tag}${inbox}${call}`;
   }
 
   /** The lists of a channel, one per shard, in shard order. */

@@ -32,6 +32,12 @@ export interface LayerStats {
   overflowed: number;
 }
 
+/**
+ * How long a cluster send's receipt is kept: past the cluster client's own retries of a call
+ * whose connection closed (16 redirections, 100 ms apart, and a slot refresh each).
+ */
+const SEND_RECEIPT_MS = 10_000;
+
 /** How long a receive leaves out a slot whose pop failed before it tries that slot again. */
 const FAILED_SLOT_REST_MS = 1_000;
 
@@ -86,6 +92,8 @@ export class RedisLayer implements ChannelLayer {
   private home: number | undefined;
   private layoutRead: Promise<void> | undefined;
   private layoutError: LayoutMismatch | undefined;
+  /** Sends waiting for the layout to be read; later sends queue behind them. */
+  private awaitingLayout = 0;
 
   /** Where this process reads the time (clock.ts): send times, expiry, heartbeats. */
   private readonly clock: Clock;
@@ -109,7 +117,11 @@ export class RedisLayer implements ChannelLayer {
     ({ inbox: this.inbox, held: this.held, recipients: this.recipients } = this.own);
     this.local = new LocalChannels(this.options.expiryMs, clock);
     this.redis = defineScripts(openConnection(this.options, `${this.inbox}cmd`));
-    this.sender = new BatchedSender(this.redis, this.options.expiryMs + 1000);
+    this.sender = new BatchedSender(
+      this.redis,
+      this.options.expiryMs + 1000,
+      cluster ? { key: (list, call) => this.keys.receipt(list, this.inbox, call), keepMs: SEND_RECEIPT_MS } : undefined,
+    );
     this.pops = new PopPool(this.options, this.inbox, this.redis);
     this.liveness = new Liveness(this.redis, this.keys, this.inbox, this.options.heartbeatIntervalMs, this.options.heartbeatTimeoutMs, clock);
     this.leaver = new GroupLeaver(this.redis, this.keys, this.keys.joined(this.inbox));
@@ -141,7 +153,7 @@ export class RedisLayer implements ChannelLayer {
     assertChannelName(channel);
     assertMessage(message);
     this.assertAvailable();
-    if (this.home === undefined) await this.knowLayout();
+    if (this.home === undefined || this.awaitingLayout > 0) (await this.layoutTurn())();
     const inbox = inboxOf(channel);
     const capacity = inbox === undefined ? this.capacities.capacityOf(channel) : this.options.inboxCapacity;
     return this.sender.send(this.keys.list(channel, this.shardFor(options?.unordered === true)), capacity, channel, encodeEnvelope(channel, message, this.clock()));
@@ -151,6 +163,22 @@ export class RedisLayer implements ChannelLayer {
   private shardFor(unordered: boolean): number {
     const home = this.home!;
     return unordered && this.shards > 1 ? (home + this.sender.turns) % this.shards : home;
+  }
+
+  /**
+   * Waits for the layout, behind every send already waiting for it, and resolves to the call that
+   * ends the caller's turn, made just before it sends: a send made while earlier ones have not
+   * yet sent waits behind them, so one process's sends keep their order.
+   */
+  private async layoutTurn(): Promise<() => void> {
+    this.awaitingLayout++;
+    try {
+      await this.knowLayout();
+    } catch (error) {
+      this.awaitingLayout--;
+      throw error;
+    }
+    return () => void this.awaitingLayout--;
   }
 
   /**
@@ -270,7 +298,7 @@ export class RedisLayer implements ChannelLayer {
     assertGroupName(group);
     assertMessage(message);
     this.assertAvailable();
-    if (this.home === undefined) await this.knowLayout();
+    if (this.home === undefined || this.awaitingLayout > 0) (await this.layoutTurn())();
     const parts = encodeGroupParts(message, this.clock());
     const { byInbox, ordinary } = await this.liveMembers(group);
     const sends: Promise<void>[] = [];

@@ -13,7 +13,8 @@ function load(file: string): string {
 }
 
 const SCRIPTS = {
-  switchyardSendV1: { file: 'send-v1.lua', keys: 1 },
+  // One key on one server, two on a cluster (its receipt): the caller gives their number.
+  switchyardSendV2: { file: 'send-v2.lua', keys: undefined },
   switchyardGroupJoinedV1: { file: 'group-joined-v1.lua', keys: 1 },
   switchyardTakeJoinedV1: { file: 'take-joined-v1.lua', keys: 1 },
 } as const;
@@ -29,7 +30,7 @@ export function defineScripts(redis: RedisClient): ScriptedRedis {
 }
 
 interface ScriptCommands {
-  switchyardSendV1(list: string, capacity: number, ttlMs: number, ...envelopes: Buffer[]): Promise<number>;
+  switchyardSendV2(...args: [keyCount: 1, list: string, capacity: number, ttlMs: number, ...envelopes: Buffer[]] | [keyCount: 2, list: string, receipt: string, capacity: number, ttlMs: number, receiptMs: number, ...envelopes: Buffer[]]): Promise<number>;
   switchyardGroupJoinedV1(joined: string, member: string, groupName: string, ttlMs: number): Promise<number>;
   switchyardTakeJoinedV1(joined: string, ...channels: string[]): Promise<string[]>;
 }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LayoutMismatch, RedisLayer, UNORDERED, type Delivery } from '../../channel-layer/index.js';
 import { inspectLayer } from '../../channel-layer/redis/inspect.js';
 import { RedisKeys } from '../../channel-layer/redis/keys.js';
+import { defineScripts } from '../../channel-layer/redis/scripts.js';
 import { shardTags } from '../../channel-layer/redis/shards.js';
 import { parseAddresses, startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
 
@@ -100,6 +101,25 @@ describe('shards on Redis Cluster', () => {
     for (const from of ['a', 'b']) expect(got.filter((d) => d.message.from === from).map((d) => d.message.i)).toEqual([...Array(40).keys()]);
   });
 
+  it('keeps the order of sends made while the layout is being read', async () => {
+    const prefix = `shards-${Math.random().toString(36).slice(2, 10)}`;
+    const receiver = await layer(prefix);
+    const early = new RedisLayer({ url: 'redis://127.0.0.1', cluster: cluster.seeds, prefix, capacity: 5000 });
+    made.push(early);
+    while (!early.available) await new Promise((resolve) => setTimeout(resolve, 10)); // connected; the layout is read at the first send
+    const sending: Promise<void>[] = [];
+    // Sends a microtask apart around the moment the layout arrives, with turns between.
+    for (let i = 0; i < 3000; i++) {
+      sending.push(early.send('early', { type: 't', i }));
+      await (i % 50 === 49 ? new Promise((resolve) => setImmediate(resolve)) : Promise.resolve());
+    }
+    await Promise.all(sending);
+    const got: number[] = [];
+    while (got.length < 3000) got.push(...(await receiver.receive(['early'], { max: 1000 })).map((d) => d.message.i as number));
+    const firstOff = got.findIndex((value, i) => value !== i);
+    expect(firstOff, `out of order from ${firstOff}: ${got.slice(Math.max(0, firstOff - 3), firstOff + 8).join(",")}`).toBe(-1);
+  });
+
   it('gives processes their home shards in turn, so their own messages spread over the primaries', async () => {
     const prefix = `shards-${Math.random().toString(36).slice(2, 10)}`;
     const layers = [await layer(prefix), await layer(prefix), await layer(prefix)];
@@ -128,6 +148,25 @@ describe('shards on Redis Cluster', () => {
     expect((error as Error).message).toContain(`splits channels into 3 shard(s), this process into 2`);
     await expect(odd.send('x', { type: 't' })).rejects.toBeInstanceOf(LayoutMismatch);
     await expect(odd.receive(['x'])).rejects.toBeInstanceOf(LayoutMismatch);
+  });
+
+  it('appends a send call once though the cluster client sends it again (its receipt answers the repeat)', async () => {
+    const prefix = `shards-${Math.random().toString(36).slice(2, 10)}`;
+    const keys = new RedisKeys(prefix, 3);
+    const list = keys.list('again', 1);
+    const receipt = keys.receipt(list, 'proc.x!', 1);
+    expect(calculateSlot(receipt)).toBe(calculateSlot(list));
+    const client = defineScripts(new Cluster(parseAddresses(cluster.seeds)));
+    try {
+      const envelopes = [Buffer.from('a'), Buffer.from('b')];
+      expect(await client.switchyardSendV2(2, list, receipt, 10, 60_000, 10_000, ...envelopes)).toBe(2);
+      expect(await client.switchyardSendV2(2, list, receipt, 10, 60_000, 10_000, ...envelopes)).toBe(2); // the repeat: same answer
+      expect(await client.llen(list)).toBe(2); // appended once
+      expect(await client.pttl(receipt)).toBeGreaterThan(9_000);
+      expect(await client.switchyardSendV2(2, list, keys.receipt(list, 'proc.x!', 2), 3, 60_000, 10_000, ...envelopes)).toBe(1); // a new call: capacity 3 leaves room for one
+    } finally {
+      client.disconnect();
+    }
   });
 
   // Last: it takes a whole shard down for good.
