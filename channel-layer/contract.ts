@@ -21,6 +21,12 @@ export interface Recipient {
   /** Nothing more will arrive: the layer closed or lost its backing store. Called once. */
   lost(error: Error): void;
   /**
+   * A message for the channel arrived that could not be read (corrupt, another protocol
+   * version, no send time): the holder answers for what it waited for at once (a 500, a close
+   * with 1011) rather than waiting for a reply that will never come.
+   */
+  unreadable?(error: Error): void;
+  /**
    * Keeps the channel through a short outage of the backing store (the Redis layer's
    * `outageGraceMs`) instead of hearing `lost` at once: for holders that can wait, like an open
    * WebSocket whose events wait in its queue. Others (a request waiting for its answer) hear at once.

@@ -36,8 +36,10 @@ export class WireFormatError extends SwitchyardError {
   override readonly code = 'SWITCHYARD_WIRE_FORMAT';
 }
 
-// Plain maps (no msgpackr records) keep the format readable by any MessagePack decoder.
-const packr = new Packr({ useRecords: false, moreTypes: false });
+// Plain maps (no msgpackr records) keep the format readable by any MessagePack decoder. Every
+// integer decodes to a number, whatever its MessagePack type (a uint64 from another language's
+// encoder included): times and sizes are numbers however they were packed.
+const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'number' });
 
 /** MessagePack header of a 4-element array (fixarray). */
 const ENVELOPE_HEADER = 0x94;
@@ -86,6 +88,22 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
     throw new WireFormatError('envelope carries no message with a "type"');
   }
   return { version, sentAt, target, message: message as WireMessage };
+}
+
+/**
+ * Whose an envelope that `decodeEnvelope` refused was, if that much can be read: its target (a
+ * channel, or a group's `[group, member, …]`), so that the holder can answer for it at once
+ * instead of waiting for a reply that will never come.
+ */
+export function targetOfUnreadable(bytes: Uint8Array): string | string[] | undefined {
+  try {
+    const value = packr.unpack(bytes) as unknown;
+    if (!Array.isArray(value)) return undefined;
+    const target = value[2] as unknown;
+    return typeof target === 'string' || isStringArray(target) ? target : undefined;
+  } catch {
+    return undefined; // not even MessagePack: nobody can be told
+  }
 }
 
 function isStringArray(value: unknown): value is string[] {

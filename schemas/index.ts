@@ -7,7 +7,7 @@ export * from './group.js';
 export * from './lifespan.js';
 export * from './directions.js';
 export { MessageValidationError, parseServerToWorker, parseWorkerToServer, parseLifespan } from './parse.js';
-export { encodeEnvelope, encodeGroupEnvelope, encodeGroupParts, encodedSize, encodesWithin, decodeEnvelope, wireCopy, WireFormatError, type Envelope, type WireMessage } from './codec.js';
+export { encodeEnvelope, encodeGroupEnvelope, encodeGroupParts, encodedSize, encodesWithin, decodeEnvelope, targetOfUnreadable, wireCopy, WireFormatError, type Envelope, type WireMessage } from './codec.js';
 export { compilePathPattern, type PathPattern } from './path-pattern.js';
 export { isTraceparent, newTraceparent, traceId } from './trace.js';
 export { parseOptions } from './options.js';

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import calculateSlot from 'cluster-key-slot';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describeError, decodeEnvelope, encodeEnvelope, encodeGroupEnvelope, encodeGroupParts, WireFormatError } from '../../schemas/index.js';
+import { describeError, decodeEnvelope, encodeEnvelope, encodeGroupEnvelope, encodeGroupParts, targetOfUnreadable, WireFormatError } from '../../schemas/index.js';
 import type { ChannelLayer, Delivery, LayerSendOptions, ReceiveOptions, Recipient, WireMessage } from '../contract.js';
 import { systemClock, type Clock } from '../clock.js';
 import { ChannelFull, LayerClosed, LayerUnavailable, LayoutMismatch } from '../errors.js';
@@ -445,13 +445,20 @@ export class RedisLayer implements ChannelLayer {
     });
   }
 
+  /**
+   * The envelope, or undefined for one that cannot be read (counted and logged); on the inbox,
+   * the holders of the channels it was for hear of it, as far as its target can be read.
+   */
   private decode(element: Buffer, where: string): ReturnType<typeof decodeEnvelope> | undefined {
     try {
       return decodeEnvelope(element);
     } catch (error) {
       if (!(error instanceof WireFormatError)) throw error;
       this.stats.malformed++;
-      this.options.onWarning?.(`dropped an unreadable message on ${where}: ${error.message}`, error);
+      const target = where === this.inbox ? targetOfUnreadable(element) : undefined;
+      const whose = target === undefined ? '' : ` for ${typeof target === 'string' ? target : `group ${target[0]} (${target.slice(1).join(', ')})`}`;
+      this.options.onWarning?.(`dropped an unreadable message on ${where}${whose}: ${error.message}`, error);
+      if (target !== undefined) this.tellUnreadable(typeof target === 'string' ? [target] : target.slice(1), error);
       return undefined;
     }
   }
@@ -528,6 +535,17 @@ export class RedisLayer implements ChannelLayer {
       for (const member of members) {
         if (this.deliverLocally(member, envelope.message, envelope.sentAt, group)) this.remember(member, group!);
         else if (!this.held.has(member)) this.redis.zrem(this.keys.group(group!), member).catch(noop);
+      }
+    }
+  }
+
+  /** Tells the holders of `channels` that a message for them could not be read. */
+  private tellUnreadable(channels: readonly string[], why: WireFormatError): void {
+    for (const channel of channels) {
+      try {
+        this.recipients.get(channel)?.unreadable?.(why);
+      } catch (error) {
+        this.options.onWarning?.(`the recipient of ${channel} failed on an unreadable message: ${describeError(error)}`, error);
       }
     }
   }

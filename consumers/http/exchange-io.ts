@@ -94,6 +94,12 @@ export class ExchangeIO implements Recipient {
     this.notify();
   }
 
+  /** A message from the server that could not be read (a body chunk, a credit): the exchange cannot go on. */
+  unreadable(error: Error): void {
+    this.lifetime.end(error);
+    this.notify();
+  }
+
   /** Stops listening and forgets the channel. */
   close(): void {
     if (this.channel !== undefined) this.layer.releaseChannel(this.channel);

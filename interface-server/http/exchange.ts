@@ -139,6 +139,11 @@ export class HttpExchange implements Recipient, Expiring {
     this.fail(error);
   }
 
+  /** A reply that could not be read: 500 at once (and the log says why), not a 504 later. */
+  unreadable(error: Error): void {
+    if (this.state !== 'done') this.fail(error);
+  }
+
   expire(): void {
     this.deadline = 0;
     this.fail(new WorkerTimeout(`${this.lateWhy} within ${this.lateMs} ms`));

@@ -125,6 +125,11 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
     this.fail(error);
   }
 
+  /** A reply that could not be read fails the connection (1011) at once; the disconnect still goes out. */
+  unreadable(error: Error): void {
+    if (this.state.phase !== 'closed') this.fail(error);
+  }
+
   expire(): void {
     this.deadline = 0;
     const type = this.events.inProgress?.type ?? 'event';
