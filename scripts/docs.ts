@@ -1,11 +1,19 @@
 /**
- * Writes the configuration reference into README.md, between its markers, from the settings
- * schemas (`npm run docs`). With `--check` it only says whether the README is up to date.
+ * Writes what is generated from the schemas (`npm run docs`): the configuration reference into
+ * README.md, between its markers, and the wire protocol's JSON Schemas into docs/schemas/. With
+ * `--check` it only says whether they are up to date.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { configReference, REFERENCE_END, REFERENCE_START } from '../bin/config/reference.js';
+import { protocolJsonSchemas } from '../schemas/json-schema.js';
 
 const README = new URL('../README.md', import.meta.url);
+export const SCHEMA_DIR = new URL('../docs/schemas/', import.meta.url);
+
+/** Each protocol schema file's content, as committed: JSON with two-space indents and a newline. */
+export function schemaFiles(): Record<string, string> {
+  return Object.fromEntries(Object.entries(protocolJsonSchemas()).map(([name, schema]) => [name, `${JSON.stringify(schema, null, 2)}\n`]));
+}
 
 export function withReference(readme: string): string {
   const start = readme.indexOf(REFERENCE_START);
@@ -15,15 +23,28 @@ export function withReference(readme: string): string {
 }
 
 if (process.argv[1] === new URL(import.meta.url).pathname) {
+  const check = process.argv.includes('--check');
+  let stale = false;
   const readme = readFileSync(README, 'utf8');
   const updated = withReference(readme);
-  if (process.argv.includes('--check')) {
-    if (updated !== readme) {
-      console.error('README.md: the configuration reference is out of date; run `npm run docs`');
-      process.exit(1);
+  if (updated !== readme) {
+    stale = true;
+    if (check) console.error('README.md: the configuration reference is out of date; run `npm run docs`');
+    else {
+      writeFileSync(README, updated);
+      console.log('README.md: configuration reference updated');
     }
-  } else if (updated !== readme) {
-    writeFileSync(README, updated);
-    console.log('README.md: configuration reference updated');
   }
+  if (!check) mkdirSync(SCHEMA_DIR, { recursive: true });
+  for (const [name, content] of Object.entries(schemaFiles())) {
+    const file = new URL(name, SCHEMA_DIR);
+    if (existsSync(file) && readFileSync(file, 'utf8') === content) continue;
+    stale = true;
+    if (check) console.error(`docs/schemas/${name} is out of date; run \`npm run docs\``);
+    else {
+      writeFileSync(file, content);
+      console.log(`docs/schemas/${name} written`);
+    }
+  }
+  if (check && stale) process.exit(1);
 }
