@@ -1,0 +1,31 @@
+"""A Starlette app for the Python worker's tests: whole, echoed, streamed and failing responses."""
+
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+
+async def hello(request):
+    return PlainTextResponse(f"hello from starlette {request.query_params.get('name', '')}".strip())
+
+
+async def echo(request):
+    body = await request.body()
+    return Response(body, media_type=request.headers.get("content-type", "application/octet-stream"), headers={"x-length": str(len(body))})
+
+
+async def stream(request):
+    count = int(request.query_params.get("chunks", "40"))
+
+    async def chunks():
+        for i in range(count):
+            yield f"chunk {i}\n".encode()
+
+    return StreamingResponse(chunks(), media_type="text/plain")
+
+
+async def boom(request):
+    raise RuntimeError("boom")
+
+
+app = Starlette(routes=[Route("/hello", hello), Route("/echo", echo, methods=["POST"]), Route("/stream", stream), Route("/boom", boom)])

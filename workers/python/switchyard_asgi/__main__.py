@@ -1,0 +1,74 @@
+"""
+`python -m switchyard_asgi module:app --redis URL [--prefix P] [--concurrency N]`: runs an ASGI 3
+application as a switchyard worker, taking HTTP requests from the layer's `http.request` channel.
+"""
+
+import argparse
+import asyncio
+import importlib
+import signal
+import sys
+
+from .http import HttpExchange
+from .layer import Layer
+
+
+def load(spec: str):
+    module_name, _, attribute = spec.partition(":")
+    if not attribute:
+        raise SystemExit(f"{spec}: give the application as module:attribute (myproject.asgi:application)")
+    app = importlib.import_module(module_name)
+    for part in attribute.split("."):
+        app = getattr(app, part)
+    return app
+
+
+def log(line: str) -> None:
+    print(f"switchyard_asgi: {line}", file=sys.stderr, flush=True)
+
+
+async def serve(app, url: str, prefix: str, concurrency: int, channels: list[str]) -> None:
+    layer = Layer(url, prefix, log)
+    running: set[asyncio.Task] = set()
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    await layer.start(channels)
+    log(f"worker {layer.process} takes {', '.join(channels)} on {prefix}")
+    try:
+        while not stopping.is_set():
+            room = concurrency - len(running)
+            pop = asyncio.ensure_future(layer.pop(channels, room))
+            stop = asyncio.ensure_future(stopping.wait())
+            done, _ = await asyncio.wait({pop, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if pop not in done:
+                pop.cancel()  # what it may have taken is lost with the connection: at most once
+                break
+            stop.cancel()
+            for target, message in pop.result():
+                if target in layer.exchanges:
+                    layer.exchanges[target].deliver(message)
+                elif message.get("type") == "http.request":
+                    task = asyncio.create_task(HttpExchange(layer, message, log).run(app))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+        if running:
+            await asyncio.wait(running, timeout=10)
+    finally:
+        await layer.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m switchyard_asgi", description="run an ASGI 3 application as a switchyard worker")
+    parser.add_argument("app", help="module:attribute of the ASGI application")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379", help="the layer's Redis (default redis://127.0.0.1:6379)")
+    parser.add_argument("--prefix", default="switchyard", help="the layer's key prefix (default switchyard)")
+    parser.add_argument("--concurrency", type=int, default=64, help="requests handled at once (default 64)")
+    parser.add_argument("--http-channel", action="append", dest="channels", help="channel of HTTP requests (default http.request)")
+    args = parser.parse_args()
+    asyncio.run(serve(load(args.app), args.redis, args.prefix, args.concurrency, args.channels or ["http.request"]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""The wire protocol as docs/protocol.md gives it: envelope, codec, key layout (one Redis server)."""
+
+import time
+from pathlib import Path
+
+import msgpack
+
+PROTOCOL_VERSION = 3
+
+#: The send script, byte for byte the layer's own (a test in the repository checks the copy).
+SEND_SCRIPT = (Path(__file__).parent / "send-v2.lua").read_text()
+
+#: The layer's defaults (channel-layer/options.ts).
+EXPIRY_MS = 60_000
+INBOX_CAPACITY = 10_000
+CAPACITY = 1_000
+HEARTBEAT_INTERVAL_MS = 10_000
+
+
+class WireFormatError(Exception):
+    """An envelope that cannot be read."""
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def pack_envelope(target: str, message: dict, sent_at: int | None = None) -> bytes:
+    """[version, sentAt, target, message]: bytes as bin, strings as str, maps with string keys."""
+    return msgpack.packb([PROTOCOL_VERSION, now_ms() if sent_at is None else sent_at, target, message], use_bin_type=True)
+
+
+def unpack_envelope(data: bytes) -> tuple[int, object, dict]:
+    """(sentAt, target, message) of an envelope, or WireFormatError."""
+    try:
+        value = msgpack.unpackb(data, raw=False)
+    except Exception as error:  # noqa: BLE001 - any decoder failure is a wire format error
+        raise WireFormatError(f"undecodable envelope: {error}") from error
+    if not isinstance(value, list) or len(value) != 4:
+        raise WireFormatError("envelope is not a 4-element array")
+    version, sent_at, target, message = value
+    if version != PROTOCOL_VERSION:
+        raise WireFormatError(f"envelope of protocol version {version}, this worker speaks {PROTOCOL_VERSION}")
+    if not isinstance(sent_at, (int, float)):
+        raise WireFormatError("envelope has no send time")
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise WireFormatError('envelope carries no message with a "type"')
+    return sent_at, target, message
+
+
+class Keys:
+    """Where a namespace's channels live on one Redis server (keys.ts)."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+        self.alive = f"{prefix}:alive"
+
+    def list(self, channel: str) -> str:
+        """A channel's list; a process-specific channel (`proc!n`) lives in its process's inbox."""
+        bang = channel.find("!")
+        name = channel if bang == -1 else channel[: bang + 1]
+        return f"{self.prefix}:ch:{{{name}}}"
+
+    def receivers(self, channel: str) -> str:
+        return f"{self.prefix}:receivers:{{{channel}}}"
