@@ -59,6 +59,10 @@ describe('an ASGI app (Starlette) as a switchyard worker in Python', () => {
     expect(worker.output()).toContain("RuntimeError('boom')");
   });
 
+  it("ran the app's lifespan startup once, before taking requests", async () => {
+    expect(await (await fetch(`${server.url}/started`)).text()).toBe('1');
+  });
+
   it('serves an h2c client the same', async () => {
     const session = connect(server.url);
     try {

@@ -28,4 +28,18 @@ async def boom(request):
     raise RuntimeError("boom")
 
 
-app = Starlette(routes=[Route("/hello", hello), Route("/echo", echo, methods=["POST"]), Route("/stream", stream), Route("/boom", boom)])
+started = {"count": 0}
+
+
+async def startup():
+    started["count"] += 1
+
+
+async def lifespan_count(request):
+    return PlainTextResponse(str(started["count"]))
+
+
+app = Starlette(
+    routes=[Route("/hello", hello), Route("/echo", echo, methods=["POST"]), Route("/stream", stream), Route("/boom", boom), Route("/started", lifespan_count)],
+    on_startup=[startup],
+)

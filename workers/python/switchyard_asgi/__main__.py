@@ -11,6 +11,7 @@ import sys
 
 from .http import HttpExchange
 from .layer import Layer
+from .lifespan import Lifespan
 
 
 def load(spec: str):
@@ -34,6 +35,8 @@ async def serve(app, url: str, prefix: str, concurrency: int, channels: list[str
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
+    lifespan = Lifespan(app, log)
+    await lifespan.startup()  # before any request is taken; a failure stops the worker here
     await layer.start(channels)
     log(f"worker {layer.process} takes {', '.join(channels)} on {prefix}")
     try:
@@ -57,6 +60,7 @@ async def serve(app, url: str, prefix: str, concurrency: int, channels: list[str
             await asyncio.wait(running, timeout=10)
     finally:
         await layer.close()
+        await lifespan.shutdown()
 
 
 def main() -> None:
