@@ -51,8 +51,8 @@ export interface ReceiveOptions {
 export interface LayerSendOptions {
   /**
    * The message needs no order with this process's earlier messages on the channel (a new
-   * request; the next event of a connection whose previous one is done): a layer split over
-   * shards may put it on another shard than the last one. Others keep their sender's order.
+   * HTTP request): a layer split over shards may put it on another shard than the last one.
+   * Others keep their sender's order.
    */
   unordered?: boolean;
 }

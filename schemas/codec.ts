@@ -14,8 +14,8 @@ import { PROTOCOL_VERSION } from './version.js';
  *   members held by the receiving process, so one envelope serves all of them;
  * - `message`: the message object. Bytes are MessagePack `bin`, never base64.
  *
- * The Redis group-send script assembles group envelopes from the pieces `encodeGroupParts`
- * returns, so the layout above is shared with `channel-layer/redis/lua/group-send.lua`.
+ * The Redis layer assembles group envelopes from the pieces `encodeGroupParts` returns (one
+ * member list per holding process, the rest packed once).
  */
 export interface Envelope {
   version: number;

@@ -7,5 +7,7 @@
  * 3: `group.add`, `group.discard` and `group.send` are no longer worker → server messages:
  *    consumers change groups through the channel layer (`ctx.groupAdd`, `ctx.broadcast`…),
  *    the one path for group operations.
+ * 4: `websocket.done.events_to`: a worker may keep a connection's later events for itself (an
+ *    ASGI app's WebSocket handler runs from connect to disconnect in one process).
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;

@@ -88,6 +88,13 @@ export const websocketClose = z.object({
 export const websocketDone = z.object({
   type: z.literal('websocket.done'),
   state: connectionState.optional(),
+  /**
+   * The connection's later events go to this process-specific channel (`<process>!<suffix>`),
+   * not the route's shared channel: for a worker that keeps a connection's handler running
+   * between events (an ASGI app's WebSocket coroutine). The connection then lives as long as
+   * that worker answers its events in time.
+   */
+  events_to: channelName.refine((name) => name.includes('!'), { message: 'a process-specific channel (<process>!<suffix>)' }).optional(),
 });
 
 /**

@@ -12,7 +12,7 @@ const REFRESH_MS = 1_000;
  * or its first process-specific channel, every heartbeat interval, and leaves the receiver sets
  * when its layer closes; a process killed outright drops out once its last beat is older than
  * the heartbeat timeout. The beat also renews the TTL of the process's joined hash (which groups
- * its channels were put in, group-add-v1.lua), so a dead process's hash expires by itself. A process that asks whether a channel has receivers (an interface
+ * its channels were put in, group-joined-v1.lua), so a dead process's hash expires by itself. A process that asks whether a channel has receivers (an interface
  * server, before it sends a request) is answered from a view of the channels it asked about,
  * refreshed every REFRESH_MS: never a round trip per request.
  */

@@ -1,5 +1,5 @@
 import type { RawData, WebSocket } from 'ws';
-import { ChannelFull, deadlines, LayerUnavailable, UNORDERED, type Expiring, type Recipient } from '../../channel-layer/index.js';
+import { ChannelFull, deadlines, LayerUnavailable, type Expiring, type Recipient } from '../../channel-layer/index.js';
 import { checkDone, checkWebsocketReply, EventSequence, parseWorkerToServer, type WebsocketAccept, type WireMessage } from '../../schemas/index.js';
 import type { ServerContext } from '../context.js';
 import { logFailure, NoWorker, outcomeOf, QueueOverflow, WorkerTimeout } from '../failures.js';
@@ -52,7 +52,8 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
     handshake: Handshake,
     scope: RequestScope,
     private readonly subprotocols: string[],
-    private readonly target: string,
+    /** Where its events go: the route's channel, or the worker's own once it asked (`websocket.done.events_to`). */
+    private target: string,
     /** Called once, when the session is closed. */
     private readonly onEnd: (session: WebSocketSession) => void,
   ) {
@@ -226,6 +227,8 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
         }
         return;
       case 'websocket.done':
+        // Before the next event goes out, which done() may send at once.
+        if (message.events_to !== undefined) this.target = message.events_to;
         this.done(message.state);
         return;
       default:
@@ -330,10 +333,10 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
     const timeout = event.type === 'websocket.connect' ? limits.websocketHandshakeTimeoutMs : limits.websocketEventTimeoutMs;
     deadlines.cancel(this, this.deadline);
     this.deadline = deadlines.set(this, timeout);
-    // The next event leaves only once this one is done (EventSequence): the layer need not keep
-    // their order, and may spread them over shards. One given up on (its deadline passed) may
-    // still be taken after the next, but a worker that meets it past its deadline drops it.
-    this.ctx.layer.send(this.target, event, UNORDERED).then(
+    // Sent in order (the server's home shard on a cluster), though they leave one at a time:
+    // an event given up on (its timeout passed) may still be queued, and the next one, a
+    // disconnect say, must not be taken before it.
+    this.ctx.layer.send(this.target, event).then(
       () => this.ctx.metrics?.sent(this.target),
       (error: unknown) => this.sendFailed(error),
     );
@@ -374,7 +377,7 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
 
   private resend(event: WireMessage): void {
     if (this.state.phase === 'closed' || this.events.inProgress !== event) return;
-    this.ctx.layer.send(this.target, event, UNORDERED).then(
+    this.ctx.layer.send(this.target, event).then(
       () => {
         this.retryMs = 0;
         this.ctx.metrics?.sent(this.target);

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisLayer } from '../../channel-layer/index.js';
 import { RedisKeys } from '../../channel-layer/redis/keys.js';
+import { PROTOCOL_VERSION } from '../../schemas/index.js';
 import { startServer, type Harness } from '../helpers/server-harness.js';
 import { RedisServer } from '../helpers/redis-server.js';
 
@@ -51,7 +52,7 @@ describe('replies from a worker of another language', () => {
     const response = await answerWith((reply) =>
       Buffer.concat([
         Buffer.of(0x94),
-        plain.pack(3),
+        plain.pack(PROTOCOL_VERSION),
         uint64(Date.now()), // sentAt as uint64
         plain.pack(reply),
         plain.pack({ type: 'http.response', status: 201n, headers: [['content-type', 'text/plain']], body: Buffer.from('from afar') }), // status as int64

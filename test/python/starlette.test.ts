@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:http2';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childEnv, killAll, listening, randomPrefix, SwitchyardProcess, type Listening } from '../helpers/processes.js';
 import { startPythonWorker, type PythonWorker } from '../helpers/python-worker.js';
 import { RedisServer } from '../helpers/redis-server.js';
+import { PROTOCOL_VERSION } from '../../schemas/index.js';
 
 /**
  * A real Starlette app (Debian's python3-starlette) run by the Python worker (workers/python)
@@ -77,6 +79,36 @@ describe('an ASGI app (Starlette) as a switchyard worker in Python', () => {
     } finally {
       session.close();
     }
+  });
+
+  it('runs a WebSocket handler from connect to close in one worker: subprotocol, text, bytes, and the close it chose', async () => {
+    const ws = new WebSocket(`${server.wsUrl}/ws/echo`, ['other', 'chat']);
+    const got: string[] = [];
+    const closed = new Promise<[number, string]>((resolve) => ws.on('close', (code, reason) => resolve([code, reason.toString()])));
+    ws.on('message', (data, isBinary) => got.push(isBinary ? `bytes:${Buffer.from(data as Buffer).toString()}` : data.toString()));
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    expect(ws.protocol).toBe('chat');
+    for (const text of ['one', 'two', 'three']) ws.send(text);
+    ws.send(Buffer.from('abc'));
+    for (let waited = 0; got.length < 4 && waited < 250; waited++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(got).toEqual(['echo: one', 'echo: two', 'echo: three', 'bytes:cba']);
+    ws.send('bye');
+    expect(await closed).toEqual([4000, 'bye']);
+  });
+
+  it('refuses a WebSocket the app closes before accepting (403)', async () => {
+    const ws = new WebSocket(`${server.wsUrl}/ws/deny`);
+    const status = await new Promise<number>((resolve) => {
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => resolve(101));
+      ws.on('error', () => {});
+    });
+    expect(status).toBe(403);
+  });
+
+  it('speaks the protocol version of this release', () => {
+    const python = readFileSync(new URL('../../workers/python/switchyard_asgi/protocol.py', import.meta.url), 'utf8');
+    expect(python).toContain(`PROTOCOL_VERSION = ${PROTOCOL_VERSION}\n`);
   });
 
   it("ships the layer's own send script (the copy cannot drift)", () => {

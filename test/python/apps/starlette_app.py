@@ -2,7 +2,8 @@
 
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 
 
 async def hello(request):
@@ -28,6 +29,26 @@ async def boom(request):
     raise RuntimeError("boom")
 
 
+async def ws_echo(websocket: WebSocket):
+    offered = websocket.scope.get("subprotocols", [])
+    await websocket.accept(subprotocol="chat" if "chat" in offered else None)
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        if message.get("bytes") is not None:
+            await websocket.send_bytes(message["bytes"][::-1])
+        elif message["text"] == "bye":
+            await websocket.close(code=4000, reason="bye")
+            return
+        else:
+            await websocket.send_text(f"echo: {message['text']}")
+
+
+async def ws_deny(websocket: WebSocket):
+    await websocket.close(code=1008)
+
+
 started = {"count": 0}
 
 
@@ -40,6 +61,6 @@ async def lifespan_count(request):
 
 
 app = Starlette(
-    routes=[Route("/hello", hello), Route("/echo", echo, methods=["POST"]), Route("/stream", stream), Route("/boom", boom), Route("/started", lifespan_count)],
+    routes=[Route("/hello", hello), Route("/echo", echo, methods=["POST"]), Route("/stream", stream), Route("/boom", boom), Route("/started", lifespan_count), WebSocketRoute("/ws/echo", ws_echo), WebSocketRoute("/ws/deny", ws_deny)],
     on_startup=[startup],
 )

@@ -1,6 +1,7 @@
 """
 `python -m switchyard_asgi module:app --redis URL [--prefix P] [--concurrency N]`: runs an ASGI 3
-application as a switchyard worker, taking HTTP requests from the layer's `http.request` channel.
+application as a switchyard worker, taking HTTP requests and WebSocket connections from the
+layer's `http.request` and `websocket` channels.
 """
 
 import argparse
@@ -12,6 +13,7 @@ import sys
 from .http import HttpExchange
 from .layer import Layer
 from .lifespan import Lifespan
+from .websocket import WebSocketConnection
 
 
 def load(spec: str):
@@ -31,6 +33,7 @@ def log(line: str) -> None:
 async def serve(app, url: str, prefix: str, concurrency: int, channels: list[str]) -> None:
     layer = Layer(url, prefix, log)
     running: set[asyncio.Task] = set()
+    connections: set[asyncio.Task] = set()
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -52,12 +55,16 @@ async def serve(app, url: str, prefix: str, concurrency: int, channels: list[str
             for target, message in pop.result():
                 if target in layer.exchanges:
                     layer.exchanges[target].deliver(message)
-                elif message.get("type") == "http.request":
-                    task = asyncio.create_task(HttpExchange(layer, message, log).run(app))
-                    running.add(task)
-                    task.add_done_callback(running.discard)
-        if running:
-            await asyncio.wait(running, timeout=10)
+                elif message.get("type") in ("http.request", "websocket.connect"):
+                    # Requests count against the concurrency; open WebSockets, which mostly wait, do not.
+                    is_http = message["type"] == "http.request"
+                    handler = HttpExchange(layer, message, log) if is_http else WebSocketConnection(layer, message, log)
+                    task = asyncio.create_task(handler.run(app))
+                    tracked = running if is_http else connections
+                    tracked.add(task)
+                    task.add_done_callback(tracked.discard)
+        if running or connections:
+            await asyncio.wait(running | connections, timeout=10)
     finally:
         await layer.close()
         await lifespan.shutdown()
@@ -69,9 +76,9 @@ def main() -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379", help="the layer's Redis (default redis://127.0.0.1:6379)")
     parser.add_argument("--prefix", default="switchyard", help="the layer's key prefix (default switchyard)")
     parser.add_argument("--concurrency", type=int, default=64, help="requests handled at once (default 64)")
-    parser.add_argument("--http-channel", action="append", dest="channels", help="channel of HTTP requests (default http.request)")
+    parser.add_argument("--channel", action="append", dest="channels", help="a channel of requests and connections to take (default: http.request and websocket)")
     args = parser.parse_args()
-    asyncio.run(serve(load(args.app), args.redis, args.prefix, args.concurrency, args.channels or ["http.request"]))
+    asyncio.run(serve(load(args.app), args.redis, args.prefix, args.concurrency, args.channels or ["http.request", "websocket"]))
 
 
 if __name__ == "__main__":

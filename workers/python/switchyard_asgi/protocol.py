@@ -5,7 +5,7 @@ from pathlib import Path
 
 import msgpack
 
-PROTOCOL_VERSION = 3
+PROTOCOL_VERSION = 4
 
 #: The send script, byte for byte the layer's own (a test in the repository checks the copy).
 SEND_SCRIPT = (Path(__file__).parent / "send-v2.lua").read_text()
