@@ -3,6 +3,7 @@
 import asyncio
 
 from .protocol import now_ms
+from .scope import connection_scope
 
 #: What a worker assumes when a request announces no response window (DEFAULT_RESPONSE_WINDOW).
 DEFAULT_RESPONSE_WINDOW = 16
@@ -41,22 +42,7 @@ class HttpExchange:
             self.incoming.put_nowait(message)
 
     def scope(self) -> dict:
-        r = self.request
-        return {
-            "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.3"},
-            "http_version": r["http_version"],
-            "method": r["method"],
-            "scheme": r["scheme"],
-            "path": r["path"],
-            "raw_path": bytes(r["raw_path"]),
-            "query_string": bytes(r["query_string"]),
-            "root_path": r.get("root_path", ""),
-            "headers": [(name.encode("latin-1"), value.encode("latin-1")) for name, value in r["headers"]],
-            "client": tuple(r["client"]) if r.get("client") else None,
-            "server": tuple(r["server"]) if r.get("server") else None,
-            "state": {},
-        }
+        return {**connection_scope(self.request, "http"), "method": self.request["method"]}
 
     async def _pull(self, chunks: int) -> None:
         if self.channel is None:

@@ -2,6 +2,8 @@
 
 import asyncio
 
+from .scope import connection_scope
+
 
 class WebSocketConnection:
     """
@@ -29,22 +31,7 @@ class WebSocketConnection:
         self.events.put_nowait(message)
 
     def scope(self) -> dict:
-        c = self.connect
-        return {
-            "type": "websocket",
-            "asgi": {"version": "3.0", "spec_version": "2.3"},
-            "http_version": c["http_version"],
-            "scheme": c["scheme"],
-            "path": c["path"],
-            "raw_path": bytes(c["raw_path"]),
-            "query_string": bytes(c["query_string"]),
-            "root_path": c.get("root_path", ""),
-            "headers": [(name.encode("latin-1"), value.encode("latin-1")) for name, value in c["headers"]],
-            "client": tuple(c["client"]) if c.get("client") else None,
-            "server": tuple(c["server"]) if c.get("server") else None,
-            "subprotocols": list(c.get("subprotocols", [])),
-            "state": {},
-        }
+        return {**connection_scope(self.connect, "websocket"), "subprotocols": list(self.connect.get("subprotocols", []))}
 
     async def _done(self) -> None:
         """Ends the event in progress; the first (the connect) moves the connection's events here."""
