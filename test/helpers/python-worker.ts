@@ -21,7 +21,7 @@ export interface PythonWorker {
 export async function startPythonWorker(app: string, layer: LayerEnv, flags: string[] = []): Promise<PythonWorker> {
   const child = spawn(PYTHON, ['-m', 'switchyard_asgi', app, '--redis', layer.redisUrl, '--prefix', layer.prefix, ...flags], {
     cwd: ROOT,
-    env: { ...process.env, PYTHONPATH: ['workers/python', 'test/python/apps'].join(':'), PYTHONUNBUFFERED: '1' },
+    env: { ...process.env, PYTHONPATH: ['workers/python', 'test/python/apps', 'test/conformance/apps'].join(':'), PYTHONUNBUFFERED: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
