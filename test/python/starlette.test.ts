@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:http2';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childEnv, killAll, listening, randomPrefix, SwitchyardProcess, type Listening } from '../helpers/processes.js';
 import { startPythonWorker, type PythonWorker } from '../helpers/python-worker.js';
@@ -10,8 +9,9 @@ import { PROTOCOL_VERSION } from '../../schemas/index.js';
 /**
  * A real Starlette app (Debian's python3-starlette) run by the Python worker (workers/python)
  * behind a real `switchyard serve`, with HTTP/1.1 (fetch) and h2c (node:http2) clients: whole,
- * echoed (uploads streamed in by pulls), streamed (past the response window, by credit) and
- * failing responses.
+ * echoed (uploads streamed in by pulls) and failing responses, and lifespan. Streamed
+ * responses, WebSockets, deadlines and malformed input: the conformance kit
+ * (test/conformance/python.test.ts).
  */
 describe('an ASGI app (Starlette) as a switchyard worker in Python', () => {
   let redis: RedisServer;
@@ -46,12 +46,6 @@ describe('an ASGI app (Starlette) as a switchyard worker in Python', () => {
     expect(Buffer.from(await echoed.arrayBuffer()).equals(large)).toBe(true);
   });
 
-  it('streams a response longer than the response window, in order', async () => {
-    const response = await fetch(`${server.url}/stream?chunks=100`);
-    expect(response.status).toBe(200);
-    expect(await response.text()).toBe([...Array(100).keys()].map((i) => `chunk ${i}\n`).join(''));
-  });
-
   it('answers 500 when the app raises, and logs what it raised', async () => {
     const response = await fetch(`${server.url}/boom`);
     expect(response.status).toBe(500);
@@ -79,31 +73,6 @@ describe('an ASGI app (Starlette) as a switchyard worker in Python', () => {
     } finally {
       session.close();
     }
-  });
-
-  it('runs a WebSocket handler from connect to close in one worker: subprotocol, text, bytes, and the close it chose', async () => {
-    const ws = new WebSocket(`${server.wsUrl}/ws/echo`, ['other', 'chat']);
-    const got: string[] = [];
-    const closed = new Promise<[number, string]>((resolve) => ws.on('close', (code, reason) => resolve([code, reason.toString()])));
-    ws.on('message', (data, isBinary) => got.push(isBinary ? `bytes:${Buffer.from(data as Buffer).toString()}` : data.toString()));
-    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-    expect(ws.protocol).toBe('chat');
-    for (const text of ['one', 'two', 'three']) ws.send(text);
-    ws.send(Buffer.from('abc'));
-    for (let waited = 0; got.length < 4 && waited < 250; waited++) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(got).toEqual(['echo: one', 'echo: two', 'echo: three', 'bytes:cba']);
-    ws.send('bye');
-    expect(await closed).toEqual([4000, 'bye']);
-  });
-
-  it('refuses a WebSocket the app closes before accepting (403)', async () => {
-    const ws = new WebSocket(`${server.wsUrl}/ws/deny`);
-    const status = await new Promise<number>((resolve) => {
-      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-      ws.on('open', () => resolve(101));
-      ws.on('error', () => {});
-    });
-    expect(status).toBe(403);
   });
 
   it('speaks the protocol version of this release', () => {
