@@ -15,13 +15,13 @@ export interface PythonWorker {
 }
 
 /**
- * `python3 -m switchyard_asgi APP --redis … --prefix …` (workers/python) with test/python/apps on
- * its path, once it says it takes its channels.
+ * `python3 -m switchyard_asgi APP --redis … --prefix …` (workers/python) with `appDirs` (the
+ * tests' app folders unless told) on its path, once it says it takes its channels.
  */
-export async function startPythonWorker(app: string, layer: LayerEnv, flags: string[] = []): Promise<PythonWorker> {
+export async function startPythonWorker(app: string, layer: LayerEnv, flags: string[] = [], appDirs: string[] = ['test/python/apps', 'test/conformance/apps']): Promise<PythonWorker> {
   const child = spawn(PYTHON, ['-m', 'switchyard_asgi', app, '--redis', layer.redisUrl, '--prefix', layer.prefix, ...flags], {
     cwd: ROOT,
-    env: { ...process.env, PYTHONPATH: ['workers/python', 'test/python/apps', 'test/conformance/apps'].join(':'), PYTHONUNBUFFERED: '1' },
+    env: { ...process.env, PYTHONPATH: ['workers/python', ...appDirs].join(':'), PYTHONUNBUFFERED: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
