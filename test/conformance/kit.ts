@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisKeys } from '../../channel-layer/redis/keys.js';
-import { childEnv, killAll, listening, randomPrefix, SwitchyardProcess, type LayerEnv, type Listening } from '../helpers/processes.js';
+import { killAll, randomPrefix, startServeAlone, type LayerEnv, type Listening } from '../helpers/processes.js';
 import { RedisServer } from '../helpers/redis-server.js';
 
 /** A worker implementation under test, started on `layer` with the kit's app. */
@@ -29,9 +29,7 @@ export function workerConformance(name: string, start: (layer: LayerEnv) => Prom
     beforeAll(async () => {
       redis = await RedisServer.start();
       layer = { redisUrl: redis.url, prefix: randomPrefix('conformance') };
-      server = await listening(
-        new SwitchyardProcess(['serve', '--port', '0', '--response-timeout', String(RESPONSE_TIMEOUT_MS)], childEnv({ REDIS_URL: layer.redisUrl, SWITCHYARD_PREFIX: layer.prefix })),
-      );
+      server = await startServeAlone(layer, ['--response-timeout', String(RESPONSE_TIMEOUT_MS)]);
       worker = await start(layer);
       for (let tries = 0; (await fetch(`${server.url}/hello`)).status !== 200; tries++) {
         if (tries > 100) throw new Error('the worker never answered');

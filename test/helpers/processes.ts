@@ -200,6 +200,11 @@ export async function startServe(app: string, layer: LayerEnv, flags: string[] =
   return listening(new SwitchyardProcess(['serve', app, '--port', '0', ...flags], redisEnv(layer)));
 }
 
+/** `switchyard serve --port 0 …flags` with no app (any path, workers of any language), once it listens. */
+export async function startServeAlone(layer: LayerEnv, flags: string[] = []): Promise<Listening> {
+  return listening(new SwitchyardProcess(['serve', '--port', '0', ...flags], redisEnv(layer)));
+}
+
 /** `switchyard worker APP …flags` on Redis, once it logged "worker started". */
 export async function startWorker(app: string, layer: LayerEnv, flags: string[] = []): Promise<SwitchyardProcess> {
   const proc = new SwitchyardProcess(['worker', app, ...flags], redisEnv(layer));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childEnv, killAll, listening, randomPrefix, SwitchyardProcess, type Listening } from '../helpers/processes.js';
+import { killAll, randomPrefix, startServeAlone, type Listening } from '../helpers/processes.js';
 import { startPythonWorker, type PythonWorker } from '../helpers/python-worker.js';
 import { RedisServer } from '../helpers/redis-server.js';
 
@@ -15,7 +15,7 @@ describe('an ASGI app (Django) as a switchyard worker in Python', () => {
   beforeAll(async () => {
     redis = await RedisServer.start();
     const layer = { redisUrl: redis.url, prefix: randomPrefix('django') };
-    server = await listening(new SwitchyardProcess(['serve', '--port', '0'], childEnv({ REDIS_URL: layer.redisUrl, SWITCHYARD_PREFIX: layer.prefix })));
+    server = await startServeAlone(layer);
     worker = await startPythonWorker('djangoapp.asgi:application', layer);
   }, 60_000);
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childEnv, killAll, listening, randomPrefix, SwitchyardProcess, type Listening } from '../helpers/processes.js';
+import { killAll, randomPrefix, startServeAlone, type Listening } from '../helpers/processes.js';
 import { startPythonWorker, type PythonWorker } from '../helpers/python-worker.js';
 import { RedisServer } from '../helpers/redis-server.js';
 import { PROTOCOL_VERSION } from '../../schemas/index.js';
@@ -20,7 +20,7 @@ describe('an ASGI app (Starlette) as a switchyard worker in Python', () => {
   beforeAll(async () => {
     redis = await RedisServer.start();
     const layer = { redisUrl: redis.url, prefix: randomPrefix('py') };
-    server = await listening(new SwitchyardProcess(['serve', '--port', '0'], childEnv({ REDIS_URL: layer.redisUrl, SWITCHYARD_PREFIX: layer.prefix })));
+    server = await startServeAlone(layer);
     worker = await startPythonWorker('starlette_app:app', layer);
   }, 60_000);
   afterAll(async () => {
@@ -80,8 +80,8 @@ describe('an ASGI app (Starlette) as a switchyard worker in Python', () => {
     expect(python).toContain(`PROTOCOL_VERSION = ${PROTOCOL_VERSION}\n`);
   });
 
-  it("ships the layer's own send script (the copy cannot drift)", () => {
+  it("ships the layer's own scripts (the copies cannot drift)", () => {
     const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
-    expect(read('workers/python/switchyard_asgi/send-v2.lua')).toBe(read('channel-layer/redis/lua/send-v2.lua'));
+    for (const script of ['send-v2.lua', 'group-joined-v1.lua']) expect(read(`workers/python/switchyard_asgi/${script}`), script).toBe(read(`channel-layer/redis/lua/${script}`));
   });
 });

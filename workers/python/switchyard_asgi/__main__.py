@@ -12,6 +12,7 @@ import sys
 
 from .http import HttpExchange
 from .layer import Layer
+from .consumers import App, run_channel, run_websocket_event
 from .lifespan import Lifespan
 from .websocket import WebSocketConnection
 
@@ -32,6 +33,8 @@ def log(line: str) -> None:
 
 async def serve(app, url: str, prefix: str, concurrency: int, channels: list[str]) -> None:
     layer = Layer(url, prefix, log)
+    if isinstance(app, App):
+        app.layer = layer  # what its handlers send through
     running: set[asyncio.Task] = set()
     connections: set[asyncio.Task] = set()
     stopping = asyncio.Event()
@@ -53,8 +56,18 @@ async def serve(app, url: str, prefix: str, concurrency: int, channels: list[str
                 break
             stop.cancel()
             for target, message in pop.result():
-                if target in layer.exchanges:
-                    layer.exchanges[target].deliver(message)
+                # A group delivery names [group, member…]: to an ordinary channel, [group, channel].
+                channel = target if isinstance(target, str) else target[-1]
+                if channel in layer.exchanges:
+                    layer.exchanges[channel].deliver(message)
+                elif "!" in channel:
+                    continue  # for a channel of ours that has ended: nobody waits for it
+                elif isinstance(app, App) and channel != "http.request":
+                    # switchyard's own consumers: a named channel's message, or a WebSocket event, on any worker.
+                    work = run_channel(app, layer, channel, message, log) if channel in app.channels else run_websocket_event(app, layer, message, log)
+                    task = asyncio.create_task(work)
+                    running.add(task)
+                    task.add_done_callback(running.discard)
                 elif message.get("type") in ("http.request", "websocket.connect"):
                     # Requests count against the concurrency; open WebSockets, which mostly wait, do not.
                     is_http = message["type"] == "http.request"
@@ -78,7 +91,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64, help="requests handled at once (default 64)")
     parser.add_argument("--channel", action="append", dest="channels", help="a channel of requests and connections to take (default: http.request and websocket)")
     args = parser.parse_args()
-    asyncio.run(serve(load(args.app), args.redis, args.prefix, args.concurrency, args.channels or ["http.request", "websocket"]))
+    app = load(args.app)
+    channels = args.channels or ["http.request", "websocket"]
+    if isinstance(app, App):
+        channels += [name for name in app.channels if name not in channels]
+    asyncio.run(serve(app, args.redis, args.prefix, args.concurrency, channels))
 
 
 if __name__ == "__main__":

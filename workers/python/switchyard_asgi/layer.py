@@ -6,7 +6,19 @@ import secrets
 
 import redis.asyncio as aioredis
 
-from .protocol import EXPIRY_MS, HEARTBEAT_INTERVAL_MS, INBOX_CAPACITY, CAPACITY, Keys, WireFormatError, now_ms, pack_envelope, unpack_envelope
+from .protocol import (
+    CAPACITY,
+    EXPIRY_MS,
+    GROUP_JOINED_SCRIPT,
+    HEARTBEAT_INTERVAL_MS,
+    HEARTBEAT_TIMEOUT_MS,
+    INBOX_CAPACITY,
+    Keys,
+    WireFormatError,
+    now_ms,
+    pack_envelope,
+    unpack_envelope,
+)
 
 
 class Layer:
@@ -24,6 +36,7 @@ class Layer:
         self.inbox = f"{self.process}!"
         self._next = 0
         self._send = self.redis.register_script(_script())
+        self._joined = self.redis.register_script(GROUP_JOINED_SCRIPT)
         self._heart: asyncio.Task | None = None
         self.receiving: list[str] = []
         #: Our channels (named in pulls) → the exchange that waits on them.
@@ -55,12 +68,55 @@ class Layer:
             except Exception as error:  # noqa: BLE001 - Redis away: beat again next time
                 self.log(f"heartbeat failed: {error}")
 
-    async def send(self, channel: str, message: dict) -> None:
+    async def send(self, channel: str, message: dict, target=None) -> None:
         """Appends one envelope to `channel`'s list; raises RuntimeError when the channel is full."""
         capacity = INBOX_CAPACITY if "!" in channel else CAPACITY
-        appended = await self._send(keys=[self.keys.list(channel)], args=[capacity, EXPIRY_MS + 1000, pack_envelope(channel, message)])
+        envelope = pack_envelope(channel if target is None else target, message)
+        appended = await self._send(keys=[self.keys.list(channel)], args=[capacity, EXPIRY_MS + 1000, envelope])
         if appended != 1:
             raise RuntimeError(f'channel "{channel}" is full')
+
+    async def group_add(self, group: str, channel: str) -> None:
+        """The member in the group's set; a process-specific one also in its holder's joined hash."""
+        await self.redis.zadd(self.keys.group(group), {channel: now_ms()})
+        bang = channel.find("!")
+        if bang != -1:
+            await self._joined(keys=[self.keys.joined(channel[: bang + 1])], args=[channel, group, HEARTBEAT_TIMEOUT_MS])
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        await self.redis.zrem(self.keys.group(group), channel)
+
+    async def group_send(self, group: str, message: dict) -> None:
+        """
+        One envelope per live process holding members ([group, its members…] as the target), and
+        one per ordinary-channel member; a full inbox or channel misses it (at most once).
+        """
+        members = [m.decode() if isinstance(m, bytes) else m for m in await self.redis.zrange(self.keys.group(group), 0, -1)]
+        by_inbox: dict[str, list[str]] = {}
+        ordinary: list[str] = []
+        for member in members:
+            bang = member.find("!")
+            if bang == -1:
+                ordinary.append(member)
+            else:
+                by_inbox.setdefault(member[: bang + 1], []).append(member)
+        if by_inbox:
+            inboxes = list(by_inbox)
+            beats = await self.redis.execute_command("ZMSCORE", self.keys.alive, *inboxes)
+            oldest = now_ms() - HEARTBEAT_TIMEOUT_MS
+            for inbox, beat in zip(inboxes, beats):
+                if beat is None or float(beat) < oldest:
+                    del by_inbox[inbox]  # a dead process's members: skipped
+        for inbox, held in by_inbox.items():
+            try:
+                await self.send(inbox, message, target=[group, *held])
+            except RuntimeError:
+                pass
+        for channel in ordinary:
+            try:
+                await self.send(channel, message, target=[group, channel])
+            except RuntimeError:
+                pass
 
     async def pop(self, channels: list[str], count: int) -> list[tuple[str, dict]]:
         """

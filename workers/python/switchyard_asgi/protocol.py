@@ -7,14 +7,16 @@ import msgpack
 
 PROTOCOL_VERSION = 4
 
-#: The send script, byte for byte the layer's own (a test in the repository checks the copy).
+#: The layer's scripts, byte for byte its own (a test in the repository checks the copies).
 SEND_SCRIPT = (Path(__file__).parent / "send-v2.lua").read_text()
+GROUP_JOINED_SCRIPT = (Path(__file__).parent / "group-joined-v1.lua").read_text()
 
 #: The layer's defaults (channel-layer/options.ts).
 EXPIRY_MS = 60_000
 INBOX_CAPACITY = 10_000
 CAPACITY = 1_000
 HEARTBEAT_INTERVAL_MS = 10_000
+HEARTBEAT_TIMEOUT_MS = 35_000
 
 
 class WireFormatError(Exception):
@@ -25,8 +27,9 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def pack_envelope(target: str, message: dict, sent_at: int | None = None) -> bytes:
-    """[version, sentAt, target, message]: bytes as bin, strings as str, maps with string keys."""
+def pack_envelope(target, message: dict, sent_at: int | None = None) -> bytes:
+    """[version, sentAt, target, message]: bytes as bin, strings as str, maps with string keys.
+    `target` is a channel, or for a group delivery [group, member, …]."""
     return msgpack.packb([PROTOCOL_VERSION, now_ms() if sent_at is None else sent_at, target, message], use_bin_type=True)
 
 
@@ -63,3 +66,9 @@ class Keys:
 
     def receivers(self, channel: str) -> str:
         return f"{self.prefix}:receivers:{{{channel}}}"
+
+    def group(self, group: str) -> str:
+        return f"{self.prefix}:group:{{{group}}}"
+
+    def joined(self, inbox: str) -> str:
+        return f"{self.prefix}:joined:{{{inbox}}}"
