@@ -58,17 +58,23 @@ async def serve(app, url: str, prefix: str, concurrency: int, channels: list[str
             for target, message in pop.result():
                 # A group delivery names [group, member…]: to an ordinary channel, [group, channel].
                 channel = target if isinstance(target, str) else target[-1]
+                kind = message["type"]
                 if channel in layer.exchanges:
                     layer.exchanges[channel].deliver(message)
                 elif "!" in channel:
-                    continue  # for a channel of ours that has ended: nobody waits for it
-                elif isinstance(app, App) and channel != "http.request":
+                    # For a connection whose handler has ended: its events (the disconnect, say)
+                    # are still answered, so the server does not wait for them.
+                    if kind.startswith("websocket.") and isinstance(message.get("reply_channel"), str):
+                        task = asyncio.create_task(layer.send(message["reply_channel"], {"type": "websocket.done"}))
+                        running.add(task)
+                        task.add_done_callback(running.discard)
+                elif isinstance(app, App) and kind != "http.request":
                     # switchyard's own consumers: a named channel's message, or a WebSocket event, on any worker.
                     work = run_channel(app, layer, channel, message, log) if channel in app.channels else run_websocket_event(app, layer, message, log)
                     task = asyncio.create_task(work)
                     running.add(task)
                     task.add_done_callback(running.discard)
-                elif message.get("type") in ("http.request", "websocket.connect"):
+                elif kind in ("http.request", "websocket.connect"):
                     # Requests count against the concurrency; open WebSockets, which mostly wait, do not.
                     is_http = message["type"] == "http.request"
                     handler = HttpExchange(layer, message, log) if is_http else WebSocketConnection(layer, message, log)

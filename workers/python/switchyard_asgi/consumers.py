@@ -23,6 +23,8 @@ import json
 import re
 from urllib.parse import parse_qs
 
+from .protocol import close_reason
+
 #: Where this worker keeps a connection's route in its carried state (a receive carries no path).
 ROUTE_KEY = "$py"
 
@@ -54,6 +56,7 @@ class Response:
         self.body = body.encode() if isinstance(body, str) else bytes(body)
         self.status = status
         self.headers = dict(headers or {})
+        self.headers.setdefault("content-length", str(len(self.body)))
         if content_type is not None:
             self.headers["content-type"] = content_type
         elif "content-type" not in self.headers:
@@ -149,8 +152,9 @@ class ChannelContext:
 class WebSocketContext(ChannelContext):
     """One event of a connection: its state (carried by the server), its channel, its replies."""
 
-    def __init__(self, layer, reply: str, state: dict, params: dict, path: str):
+    def __init__(self, layer, reply: str, state: dict, params: dict, path: str, accepted: bool = False):
         super().__init__(layer)
+        self._accepted_by_server = accepted
         self.channel = reply
         self.state = state
         self.params = params
@@ -159,6 +163,8 @@ class WebSocketContext(ChannelContext):
 
     async def accept(self, subprotocol: str | None = None) -> None:
         self.answered = True
+        if self._accepted_by_server:
+            return  # the server accepted at once: a second accept would fail the connection
         await self._layer.send(self.channel, {"type": "websocket.accept", "subprotocol": subprotocol, "headers": []})
 
     async def deny(self, status: int = 403) -> None:
@@ -175,7 +181,7 @@ class WebSocketContext(ChannelContext):
             await self._layer.send(self.channel, {"type": "websocket.send", "bytes": bytes(data)})
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
-        await self._layer.send(self.channel, {"type": "websocket.close", "code": code, "reason": reason[:123]})
+        await self._layer.send(self.channel, {"type": "websocket.close", "code": code, "reason": close_reason(reason)})
 
     async def group_add(self, group: str) -> None:
         await self._layer.group_add(group, self.channel)
@@ -197,7 +203,7 @@ async def run_websocket_event(app: App, layer, message: dict, log) -> None:
     path = state.get(ROUTE_KEY, "")
     consumer, params = app.websocket_route(path)
     user_state = {k: v for k, v in state.items() if k != ROUTE_KEY}
-    ctx = WebSocketContext(layer, reply, user_state, params, path)
+    ctx = WebSocketContext(layer, reply, user_state, params, path, accepted=kind == "websocket.connect" and bool(message.get("accepted")))
     try:
         if consumer is None:
             if kind == "websocket.connect":

@@ -32,6 +32,7 @@ class HttpExchange:
         self.start: dict | None = None
         self.started = False
         self.finished = False
+        self.client_gone = False
 
     def deliver(self, message: dict) -> None:
         """A message for our channel: body chunks and the disconnect for receive(), credit for send()."""
@@ -39,6 +40,9 @@ class HttpExchange:
             self.window += int(message["chunks"])
             self.credit.set()
         else:
+            if message["type"] == "http.disconnect":
+                self.client_gone = True
+                self.credit.set()  # a send waiting for credit stops at once
             self.incoming.put_nowait(message)
 
     def scope(self) -> dict:
@@ -88,16 +92,18 @@ class HttpExchange:
             if self.channel is None:
                 await self._pull(0)  # names the channel the server's credit comes to
             await self.layer.send(self.reply, {"type": "http.response.start", "status": self.start["status"], "headers": self.start["headers"]})
-        while self.window <= 0:
+        while self.window <= 0 and not self.client_gone:
             self.credit.clear()
             await self.credit.wait()
+        if self.client_gone:
+            raise ConnectionError("the client went away")  # ASGI: a send after the disconnect fails
         self.window -= 1
         self.finished = not more
         await self.layer.send(self.reply, {"type": "http.response.body", "body": body, "more_body": more})
 
     async def run(self, app) -> None:
         deadline = self.request.get("deadline")
-        if deadline is not None and deadline < now_ms():
+        if deadline is not None and now_ms() >= deadline:
             return  # its client stopped waiting: dropped unrun
         try:
             await app(self.scope(), self.receive, self.send)

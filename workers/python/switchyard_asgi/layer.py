@@ -1,7 +1,7 @@
 """A worker's side of the Redis channel layer: take requests, reach server inboxes, stay alive."""
 
 import asyncio
-import os
+import re
 import secrets
 
 import redis.asyncio as aioredis
@@ -19,6 +19,9 @@ from .protocol import (
     pack_envelope,
     unpack_envelope,
 )
+
+
+GROUP_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
 
 class Layer:
@@ -78,12 +81,14 @@ class Layer:
 
     async def group_add(self, group: str, channel: str) -> None:
         """The member in the group's set; a process-specific one also in its holder's joined hash."""
+        check_group(group)
         await self.redis.zadd(self.keys.group(group), {channel: now_ms()})
         bang = channel.find("!")
         if bang != -1:
             await self._joined(keys=[self.keys.joined(channel[: bang + 1])], args=[channel, group, HEARTBEAT_TIMEOUT_MS])
 
     async def group_discard(self, group: str, channel: str) -> None:
+        check_group(group)
         await self.redis.zrem(self.keys.group(group), channel)
 
     async def group_send(self, group: str, message: dict) -> None:
@@ -91,6 +96,7 @@ class Layer:
         One envelope per live process holding members ([group, its members…] as the target), and
         one per ordinary-channel member; a full inbox or channel misses it (at most once).
         """
+        check_group(group)
         members = [m.decode() if isinstance(m, bytes) else m for m in await self.redis.zrange(self.keys.group(group), 0, -1)]
         by_inbox: dict[str, list[str]] = {}
         ordinary: list[str] = []
@@ -104,9 +110,12 @@ class Layer:
             inboxes = list(by_inbox)
             beats = await self.redis.execute_command("ZMSCORE", self.keys.alive, *inboxes)
             oldest = now_ms() - HEARTBEAT_TIMEOUT_MS
+            dead: list[str] = []
             for inbox, beat in zip(inboxes, beats):
                 if beat is None or float(beat) < oldest:
-                    del by_inbox[inbox]  # a dead process's members: skipped
+                    dead += by_inbox.pop(inbox)  # a dead process's members: out of the group
+            if dead:
+                await self.redis.zrem(self.keys.group(group), *dead)
         for inbox, held in by_inbox.items():
             try:
                 await self.send(inbox, message, target=[group, *held])
@@ -124,7 +133,10 @@ class Layer:
         (target, message) of each readable, unexpired one.
         """
         keys = [self.keys.list(self.inbox)] + ([self.keys.list(c) for c in channels] if count > 0 else [])
-        reply = await self.popper.execute_command("BLMPOP", 0, len(keys), *keys, "LEFT", "COUNT", count if count > 0 else 100)
+        # With no room the pop reads only the inbox, and wakes every 50 ms so that room freed by
+        # finished requests is used: nothing else would wake it.
+        timeout = 0 if count > 0 else 0.05
+        reply = await self.popper.execute_command("BLMPOP", timeout, len(keys), *keys, "LEFT", "COUNT", count if count > 0 else 100)
         if reply is None:
             return []
         oldest = now_ms() - EXPIRY_MS
@@ -151,6 +163,12 @@ class Layer:
         finally:
             await self.popper.close(close_connection_pool=True)
             await self.redis.close(close_connection_pool=True)
+
+
+def check_group(group: str) -> None:
+    """Group names: 1-100 of [A-Za-z0-9_.-] (a brace or a line break would break the keys)."""
+    if not GROUP_NAME.fullmatch(group):
+        raise ValueError(f"invalid group name {group!r}: use 1-100 ASCII letters, digits, '-', '_' and '.'")
 
 
 def _script() -> str:

@@ -46,9 +46,16 @@ def unpack_envelope(data: bytes) -> tuple[int, object, dict]:
         raise WireFormatError(f"envelope of protocol version {version}, this worker speaks {PROTOCOL_VERSION}")
     if not isinstance(sent_at, (int, float)):
         raise WireFormatError("envelope has no send time")
+    if not (isinstance(target, str) and target) and not (isinstance(target, list) and target and all(isinstance(t, str) and t for t in target)):
+        raise WireFormatError("envelope has no target")
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise WireFormatError('envelope carries no message with a "type"')
     return sent_at, target, message
+
+
+def close_reason(reason: str) -> str:
+    """A close reason within the 123 UTF-8 bytes a close frame allows, cut on a character boundary."""
+    return reason.encode("utf-8")[:123].decode("utf-8", errors="ignore")
 
 
 class Keys:

@@ -2,6 +2,7 @@
 
 import asyncio
 
+from .protocol import close_reason
 from .scope import connection_scope
 
 
@@ -84,7 +85,7 @@ class WebSocketConnection:
             await self.layer.send(self.reply, frame)
         elif kind == "websocket.close":
             self.closed = True
-            message = {"type": "websocket.close", "code": int(event.get("code", 1000)), "reason": str(event.get("reason") or "")[:123]}
+            message = {"type": "websocket.close", "code": int(event.get("code", 1000)), "reason": close_reason(str(event.get("reason") or ""))}
             await self.layer.send(self.reply, message)
 
     async def run(self, app) -> None:
