@@ -82,8 +82,19 @@ async def serve(app, url: str, prefix: str, concurrency: int, channels: list[str
                     tracked = running if is_http else connections
                     tracked.add(task)
                     task.add_done_callback(tracked.discard)
-        if running or connections:
-            await asyncio.wait(running | connections, timeout=10)
+        # Drain: no new work, but the inbox is still read (body chunks, credit, events of kept
+        # connections) until what runs is done, for up to 10 s.
+        drain_until = loop.time() + 10
+        # Connections this worker kept (events_to) go with it: their clients hear 1001 (going
+        # away) and reconnect to another worker; their disconnect events still come here.
+        for handler in list(layer.exchanges.values()):
+            if isinstance(handler, WebSocketConnection):
+                await handler.going_away()
+        while (running or connections) and loop.time() < drain_until:
+            for target, message in await layer.pop(channels, 0):
+                channel = target if isinstance(target, str) else target[-1]
+                if channel in layer.exchanges:
+                    layer.exchanges[channel].deliver(message)
     finally:
         await layer.close()
         await lifespan.shutdown()

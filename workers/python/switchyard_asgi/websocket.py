@@ -88,6 +88,11 @@ class WebSocketConnection:
             message = {"type": "websocket.close", "code": int(event.get("code", 1000)), "reason": close_reason(str(event.get("reason") or ""))}
             await self.layer.send(self.reply, message)
 
+    async def going_away(self) -> None:
+        """The worker stops: the client is closed with 1001, and the app hears the disconnect that follows."""
+        if not self.closed and self.accepted:
+            await self.send({"type": "websocket.close", "code": 1001, "reason": "worker going away"})
+
     async def run(self, app) -> None:
         try:
             await app(self.scope(), self.receive, self.send)
