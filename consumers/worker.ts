@@ -28,7 +28,7 @@ export const workerOptions = z.strictObject({
     .optional()
     .describe("a prom-client registry to record the worker's metrics on"),
   durable: z
-    .strictObject({ url: z.string(), cluster: z.string().optional(), sentinels: z.string().optional(), sentinelMaster: z.string().optional(), prefix: z.string() })
+    .strictObject({ url: z.string(), cluster: z.string().optional(), sentinels: z.string().optional(), sentinelMaster: z.string().optional(), sentinelPassword: z.string().optional(), prefix: z.string() })
     .optional()
     .describe('Redis for durable channels (BullMQ); without it they run as ordinary, at-most-once channels'),
 });

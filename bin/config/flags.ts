@@ -26,6 +26,7 @@ export const SETTING_FLAGS: readonly SettingFlag[] = [
   { setting: 'redis.cluster', flags: '--redis-cluster <nodes>', env: 'SWITCHYARD_REDIS_CLUSTER', commands: ['dev', 'serve', 'worker', 'status'] },
   { setting: 'redis.shards', flags: '--redis-shards <n>', env: 'SWITCHYARD_REDIS_SHARDS', commands: ['serve', 'worker'] },
   { setting: 'redis.sentinels', flags: '--redis-sentinels <list>', env: 'SWITCHYARD_REDIS_SENTINELS', commands: ['dev', 'serve', 'worker', 'status'] },
+  { setting: 'redis.sentinelPassword', flags: '--redis-sentinel-password <password>', env: 'SWITCHYARD_REDIS_SENTINEL_PASSWORD', commands: ['dev', 'serve', 'worker', 'status'] },
   { setting: 'redis.sentinelMaster', flags: '--redis-master <name>', env: 'SWITCHYARD_REDIS_MASTER', commands: ['dev', 'serve', 'worker', 'status'] },
   { setting: 'redis.prefix', flags: '--prefix <prefix>', env: 'SWITCHYARD_PREFIX', commands: ['serve', 'worker', 'status'] },
   { setting: 'server.host', flags: '--host <host>', env: 'HOST', commands: SERVING },

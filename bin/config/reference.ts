@@ -11,6 +11,7 @@ const NO_DEFAULT: Record<string, string> = {
   'redis.cluster': 'none (one Redis at `url`)',
   'redis.sentinels': 'none (one Redis at `url`)',
   'redis.shards': '3 on a cluster (1 on one Redis)',
+  'redis.sentinelPassword': 'none (the sentinels take no password)',
 };
 
 /** What the table adds to a default that one command does not use. */

@@ -19,6 +19,7 @@ export const settingsSchema = z.strictObject({
       cluster: redisLayerOptions.shape.cluster,
       sentinels: redisLayerOptions.shape.sentinels,
       sentinelMaster: redisLayerOptions.shape.sentinelMaster,
+      sentinelPassword: redisLayerOptions.shape.sentinelPassword,
       shards: redisLayerOptions.shape.shards,
       prefix: redisLayerOptions.shape.prefix,
     })

@@ -13,6 +13,8 @@ export interface RedisTarget {
   url: string;
   sentinels?: string | undefined;
   sentinelMaster?: string | undefined;
+  /** The password the sentinels themselves require, if any (the primary's is in `url`). */
+  sentinelPassword?: string | undefined;
   /** Redis Cluster: seed nodes, "host:port,host:port"; `url` then gives user, password and TLS. */
   cluster?: string | undefined;
 }
@@ -110,6 +112,7 @@ export function newRedis(target: RedisTarget, options: RedisOptions = {}): Redis
     name: target.sentinelMaster ?? 'mymaster',
     // A failover is seen at once (the sentinels announce it), not at the next failed command.
     failoverDetector: true,
+    ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
     ...primary,
     ...(primary.tls ? { enableTLSForSentinelMode: true } : {}),
     ...options,

@@ -27,6 +27,7 @@ export const redisLayerOptions = layerOptions.extend({
     .describe(
       'Redis Cluster: how many lists each channel is split into, one per slot range, so a busy channel loads every primary (default 3; set it to the number of primaries, the same on every process)',
     ),
+  sentinelPassword: z.string().min(1).optional().describe('Redis Sentinel: the password the sentinels themselves require, if any (the primary\'s goes in `url`)'),
   sentinelMaster: z.string().min(1).default('mymaster').describe('Redis Sentinel: the name the sentinels know the primary by'),
   prefix: z
     .string()

@@ -9,11 +9,13 @@ import { killAll, QUICKSTART, randomPrefix, runSwitchyard, startServe, startWork
 /** The data nodes let only this user touch keys: every process here logs in as it. */
 const APP_USER = { name: 'app', password: 'sentinel-s3cret' };
 const APP_URL = `redis://${APP_USER.name}:${APP_USER.password}@127.0.0.1`;
+/** The sentinels require a password of their own. */
+const SENTINEL_PASSWORD = 'sentinels-s3cret';
 
 describe('switchyard on Redis Sentinel', () => {
   let sentinel: RedisSentinel;
   beforeAll(async () => {
-    sentinel = await startRedisSentinel({ appUser: APP_USER });
+    sentinel = await startRedisSentinel({ appUser: APP_USER, sentinelPassword: SENTINEL_PASSWORD });
   }, 60_000);
   afterEach(async () => {
     await killAll();
@@ -24,14 +26,14 @@ describe('switchyard on Redis Sentinel', () => {
 
   it('serve, worker and status take --redis-sentinels; a killed primary costs 503s (or a 504 for a request in flight), never a hang, until the promoted replica serves again', async () => {
     const layer = { redisUrl: APP_URL, prefix: randomPrefix('sentinel') }; // the URL's host is not used: its user and password are
-    const flags = ['--redis-sentinels', sentinel.sentinels, '--redis-master', sentinel.masterName];
+    const flags = ['--redis-sentinels', sentinel.sentinels, '--redis-master', sentinel.masterName, '--redis-sentinel-password', SENTINEL_PASSWORD];
     const server = await startServe(QUICKSTART, layer, [...flags, '--response-timeout', '3000']);
     await startWorker(QUICKSTART, layer, flags);
     expect((await fetch(`${server.url}/hello`)).status).toBe(200);
 
     const status = await runSwitchyard(['status', '--json', ...flags], { SWITCHYARD_PREFIX: layer.prefix, REDIS_URL: APP_URL });
     expect(status.code, status.stderr).toBe(0);
-    for (const output of [server.proc.output, status.stdout, status.stderr]) expect(output).not.toContain(APP_USER.password);
+    for (const output of [server.proc.output, status.stdout, status.stderr]) for (const secret of [APP_USER.password, SENTINEL_PASSWORD]) expect(output).not.toContain(secret);
     expect(JSON.parse(status.stdout).alive).toEqual({ server: 1, worker: 1 });
 
     const killed = sentinel.primary.port;

@@ -337,6 +337,8 @@ async function runRedisCli(args: string[], timeoutMs: number): Promise<string> {
 // Sentinel
 
 export interface RedisSentinelOptions {
+  /** A password the sentinels require (`requirepass`, and `sentinel sentinel-pass` among themselves); none unless told. */
+  sentinelPassword?: string;
   /** A user the app must log in as on the primary and the replica (AppUser); none unless told. */
   appUser?: AppUser;
   /** The monitored primary's name; 'mymaster' unless told. */
@@ -403,6 +405,7 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
           command: sentinelCommand.command,
           args: (dir, [port]) => {
             const config = join(dir, 'sentinel.conf');
+            if (options.sentinelPassword !== undefined) PASSWORDS.set(port!, options.sentinelPassword);
             writeFileSync(
               config,
               [
@@ -417,6 +420,7 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
                 `sentinel down-after-milliseconds ${masterName} ${options.downAfterMs ?? 1000}`,
                 `sentinel failover-timeout ${masterName} ${options.failoverTimeoutMs ?? 5000}`,
                 `sentinel parallel-syncs ${masterName} 1`,
+                ...(options.sentinelPassword === undefined ? [] : [`requirepass ${options.sentinelPassword}`, `sentinel sentinel-pass ${options.sentinelPassword}`]),
                 '',
               ].join('\n'),
             );
@@ -650,11 +654,15 @@ async function freePorts(count: number): Promise<number[]> {
   }
 }
 
+/** Passwords of the processes that require one, by port (the helpers' own commands log in with them). */
+const PASSWORDS = new Map<number, string>();
+
 /** One command on a connection of its own (no retries, no offline queue), closed afterwards. */
 async function command(port: number, args: string[], timeoutMs = 1000): Promise<unknown> {
   const client = new Redis({
     host: HOST,
     port,
+    ...(PASSWORDS.has(port) ? { password: PASSWORDS.get(port) } : {}),
     lazyConnect: true,
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
