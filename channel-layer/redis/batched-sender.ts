@@ -103,11 +103,29 @@ export class BatchedSender {
       }
     }
     if (commands.length === 0) return;
-    // One pipeline for every list of the turn (on a cluster, one command per list: see runEach).
-    const done = runEach(this.redis, commands).then(
-      (results) => {
+    if (this.cluster === undefined) {
+      // One pipeline for every list of the turn.
+      this.track(runEach(this.redis, commands), calls);
+      return;
+    }
+    // On a cluster each list's call settles on its own: a list on a primary that is down does
+    // not hold back the lists on the others.
+    commands.forEach((command, i) => {
+      const call = calls[i]!;
+      const done = this.track(runEach(this.redis, [command]), [call]);
+      void done.finally(() => {
+        this.busy.delete(call.list);
+        if (this.pending.has(call.list)) this.schedule();
+      });
+    });
+  }
+
+  /** Answers the senders of `calls` from `results`, and keeps the promise in flight until then. */
+  private track(results: Promise<[Error | null, unknown][]>, calls: { batch: Pending; from: number; to: number }[]): Promise<void> {
+    const done = results.then(
+      (replies) => {
         calls.forEach(({ batch, from, to }, i) => {
-          const [error, appended] = results[i] ?? [new Error('no reply'), 0];
+          const [error, appended] = replies[i] ?? [new Error('no reply'), 0];
           for (let j = from; j < to; j++) {
             const sender = batch.senders[j]!;
             if (error) sender.reject(toLayerError(error));
@@ -121,12 +139,8 @@ export class BatchedSender {
       },
     );
     this.inFlight.add(done);
-    void done.finally(() => {
-      this.inFlight.delete(done);
-      if (this.cluster === undefined) return;
-      for (const { list } of calls) this.busy.delete(list);
-      if (this.pending.size > 0) this.schedule();
-    });
+    void done.finally(() => this.inFlight.delete(done));
+    return done;
   }
 }
 

@@ -10,7 +10,7 @@ import { shardTags } from './shards.js';
  *   p:alive             sorted set: inbox (`<process>!`) → last heartbeat (ms)
  *   p:receivers:{<ch>}  sorted set: inbox of each process receiving on channel ch → last heartbeat (ms)
  *   p:joined:{<inbox>}  hash: a process's channel → the groups it was put in, one per line
- *   p:sent:{<tag>}<process>:<n>  a send call's receipt on a cluster (send-v2.lua), in its list's slot
+ *   p:sent:{<tag>}<inbox><n>  a send call's receipt on a cluster (send-v2.lua), in its list's slot
  *   p:layout            hash: `shards` (their number, set by the first process), `processes`
  *                       (a counter that gives each process its home shard)
  *

@@ -370,9 +370,10 @@ export class RedisLayer implements ChannelLayer {
     this.pops.keepAtLeast(groups.length);
     const pops = groups.map(() => this.pops.acquire());
     let rotation = 0;
-    // A slot whose pop failed (its primary down, on a cluster) rests a while, and the receive goes
-    // on with the others: with shards every channel has a list on every primary, and one lost
-    // primary must not stop what the others hold. It fails only when every slot has failed.
+    // Within this receive, a slot whose pop failed (its primary down, on a cluster) rests a
+    // while, and the receive goes on with the others: with shards every channel has a list on
+    // every primary, and one lost primary must not stop what the others hold. It fails only when
+    // every slot has failed. (A next receive tries every slot again.)
     const resting = new Map<number, number>();
     let lastFailure: unknown;
     try {
@@ -447,7 +448,8 @@ export class RedisLayer implements ChannelLayer {
 
   /**
    * The envelope, or undefined for one that cannot be read (counted and logged); on the inbox,
-   * the holders of the channels it was for hear of it, as far as its target can be read.
+   * the holder of the channel it was for hears of it, when its target can be read and is one
+   * channel (a group's message is dropped, as a full inbox would drop it).
    */
   private decode(element: Buffer, where: string): ReturnType<typeof decodeEnvelope> | undefined {
     try {
@@ -458,7 +460,8 @@ export class RedisLayer implements ChannelLayer {
       const target = where === this.inbox ? targetOfUnreadable(element) : undefined;
       const whose = target === undefined ? '' : ` for ${typeof target === 'string' ? target : `group ${target[0]} (${target.slice(1).join(', ')})`}`;
       this.options.onWarning?.(`dropped an unreadable message on ${where}${whose}: ${error.message}`, error);
-      if (target !== undefined) this.tellUnreadable(typeof target === 'string' ? [target] : target.slice(1), error);
+      // Only a reply someone waits for is answered: a group message never fails its members.
+      if (typeof target === 'string') this.tellUnreadable([target], error);
       return undefined;
     }
   }

@@ -1,6 +1,6 @@
 import type { RawData, WebSocket } from 'ws';
-import { ChannelFull, deadlines, LayerUnavailable, type Expiring, type Recipient } from '../../channel-layer/index.js';
-import { checkDone, checkWebsocketReply, EventSequence, parseWorkerToServer, type WebsocketAccept, type WireMessage } from '../../schemas/index.js';
+import { ChannelFull, deadlines, inboxOf, LayerUnavailable, type Expiring, type Recipient } from '../../channel-layer/index.js';
+import { checkDone, checkWebsocketReply, EventSequence, parseWorkerToServer, ProtocolViolation, type WebsocketAccept, type WireMessage } from '../../schemas/index.js';
 import type { ServerContext } from '../context.js';
 import { logFailure, NoWorker, outcomeOf, QueueOverflow, WorkerTimeout } from '../failures.js';
 import type { RequestScope } from '../http/scope.js';
@@ -47,6 +47,9 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
   private readonly path: string;
   private readonly httpVersion: string;
 
+  /** The route's channel: what metrics and logs name, whoever takes the events. */
+  private readonly route: string;
+
   constructor(
     private readonly ctx: ServerContext,
     handshake: Handshake,
@@ -57,6 +60,7 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
     /** Called once, when the session is closed. */
     private readonly onEnd: (session: WebSocketSession) => void,
   ) {
+    this.route = target;
     this.state = { phase: 'connecting', handshake, socketGone: false };
     this.path = scope.path;
     this.httpVersion = scope.http_version;
@@ -101,7 +105,7 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
 
   deliver(message: WireMessage, group: string | undefined): void {
     if (this.state.phase === 'closed') return;
-    this.ctx.metrics?.received(this.target, 1);
+    this.ctx.metrics?.received(this.route, 1);
     if (group !== undefined) {
       this.fromGroup(message, group);
       return;
@@ -227,17 +231,20 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
         }
         return;
       case 'websocket.done':
-        // Before the next event goes out, which done() may send at once.
-        if (message.events_to !== undefined) this.target = message.events_to;
-        this.done(message.state);
+        this.done(message.state, message.events_to);
         return;
       default:
         return; // not a WebSocket reply: checkWebsocketReply has thrown already
     }
   }
 
-  private done(state: Record<string, unknown> | undefined): void {
+  private done(state: Record<string, unknown> | undefined, eventsTo?: string): void {
     checkDone(this.events, state, this.ctx.options.limits.stateMaxBytes);
+    if (eventsTo !== undefined) {
+      // Before the next event goes out, which may be at once below.
+      if (inboxOf(eventsTo) === inboxOf(this.reply)) throw new ProtocolViolation("a worker's own channel in events_to", eventsTo);
+      this.target = eventsTo;
+    }
     deadlines.cancel(this, this.deadline);
     this.deadline = 0;
     if (state !== undefined) this.carried = state;
@@ -337,7 +344,7 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
     // an event given up on (its timeout passed) may still be queued, and the next one, a
     // disconnect say, must not be taken before it.
     this.ctx.layer.send(this.target, event).then(
-      () => this.ctx.metrics?.sent(this.target),
+      () => this.ctx.metrics?.sent(this.route),
       (error: unknown) => this.sendFailed(error),
     );
     const state = this.state;
@@ -365,7 +372,7 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
       return;
     }
     if (error instanceof ChannelFull && event !== undefined && this.groupEvents?.has(event)) {
-      this.ctx.logger.warn({ channel: this.target, type: event.type }, `dropped a "${event.type}" group event: ${error.message}`);
+      this.ctx.logger.warn({ channel: this.route, type: event.type }, `dropped a "${event.type}" group event: ${error.message}`);
       deadlines.cancel(this, this.deadline);
       this.deadline = 0;
       this.events.done();
@@ -380,7 +387,7 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
     this.ctx.layer.send(this.target, event).then(
       () => {
         this.retryMs = 0;
-        this.ctx.metrics?.sent(this.target);
+        this.ctx.metrics?.sent(this.route);
       },
       (error: unknown) => this.sendFailed(error),
     );
@@ -393,8 +400,8 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
   private fail(error: unknown): void {
     const state = this.state;
     if (state.phase === 'closed') return;
-    logFailure(this.ctx.logger, error, { channel: this.target, reply_channel: this.reply, path: this.path });
-    if (error instanceof ChannelFull) this.ctx.metrics?.channelFull.inc({ channel: this.target });
+    logFailure(this.ctx.logger, error, { channel: this.route, reply_channel: this.reply, path: this.path });
+    if (error instanceof ChannelFull) this.ctx.metrics?.channelFull.inc({ channel: this.route });
     const outcome = outcomeOf(error);
     if (state.phase === 'connecting') {
       this.finish(() => state.handshake.deny(outcome.status, outcome.reason, outcome.headers));
