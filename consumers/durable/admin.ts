@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { describeTarget, scanKeys, type RedisClient } from '../../channel-layer/index.js';
 import type { WireMessage } from '../../schemas/index.js';
 import type { App } from '../app.js';
-import { connected, queuePrefix, senderConnection, type DurableConfig } from './connection.js';
+import { closeQueues, connected, queuePrefix, senderConnection, type DurableConfig } from './connection.js';
 import { bullJobId, fromJobData } from './job-data.js';
 import { DurableSender } from './sender.js';
 
@@ -76,8 +76,7 @@ export class DurableAdmin {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
-    this.redis.disconnect();
+    await closeQueues(this.queues.values(), this.redis);
   }
 
   private queue(channel: string): Queue {

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import type { Queue } from 'bullmq';
 import { isClusterTarget, LayerUnavailable, newClient, type RedisClient, type RedisTarget } from '../../channel-layer/index.js';
 
 /** How long a first command waits for a connection's first connect. */
@@ -51,8 +52,9 @@ export async function connected(redis: RedisClient, what: string): Promise<void>
     const timer = setTimeout(() => settled.abort(new Error(`no connection within ${FIRST_CONNECT_MS} ms`)), FIRST_CONNECT_MS);
     const ready = once(redis, 'ready', { signal: settled.signal });
     const failed = once(redis, 'error', { signal: settled.signal }).then(([error]) => Promise.reject(error as Error));
+    const ended = once(redis, 'end', { signal: settled.signal }).then(() => Promise.reject(new Error('the connection was closed')));
     try {
-      await Promise.race([ready, failed]);
+      await Promise.race([ready, failed, ended]);
       return;
     } catch (error) {
       throw new LayerUnavailable(`${what}: Redis is not reachable`, { cause: settled.signal.aborted ? settled.signal.reason : error });
@@ -61,7 +63,29 @@ export async function connected(redis: RedisClient, what: string): Promise<void>
       settled.abort();
       ready.catch(() => {});
       failed.catch(() => {});
+      ended.catch(() => {});
     }
   }
   throw new LayerUnavailable(`${what}: not connected to Redis (${status})`);
+}
+
+/** How long closing waits for a queue's start-up that the closed connection does not end. */
+const STARTUP_SETTLE_MS = 1_000;
+
+/**
+ * Closes `queues` and the connection they share. The connection goes first: BullMQ reports a
+ * queue's failed start-up (its wait for 'ready', its INFO) through the queue's listeners, and
+ * throws it as an unhandled rejection once `queue.close()` has removed them. Ending the
+ * connection first settles every start-up in flight while the queues still listen. One that
+ * it leaves pending (ioredis emits nothing when disconnected between reconnect attempts) stays
+ * pending for good, so it can never reject after the close.
+ */
+export async function closeQueues(queues: Iterable<Queue>, redis: RedisClient): Promise<void> {
+  const all = [...queues];
+  redis.disconnect();
+  let timer: NodeJS.Timeout | undefined;
+  const startups = Promise.all(all.map((queue) => queue.waitUntilReady().then(() => {}, () => {})));
+  await Promise.race([startups, new Promise<void>((resolve) => (timer = setTimeout(resolve, STARTUP_SETTLE_MS)))]);
+  clearTimeout(timer);
+  await Promise.all(all.map((queue) => queue.close()));
 }

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { ReplyError } from 'ioredis';
 import { LayerUnavailable, type RedisClient } from '../../channel-layer/index.js';
 import type { WireMessage } from '../../schemas/index.js';
-import { connected, queuePrefix, senderConnection, type DurableConfig } from './connection.js';
+import { closeQueues, connected, queuePrefix, senderConnection, type DurableConfig } from './connection.js';
 import { bullJobId, JOB_ID_KEY, toJobData, TRACE_KEY } from './job-data.js';
 import { jobOptions, type DurableOptions, type SendOptions } from './options.js';
 
@@ -47,8 +47,7 @@ export class DurableSender {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
-    this.redis.disconnect();
+    await closeQueues(this.queues.values(), this.redis);
   }
 
   private queue(channel: string): Queue {

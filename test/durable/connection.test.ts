@@ -6,6 +6,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LayerUnavailable } from '../../channel-layer/index.js';
 import { connected } from '../../consumers/durable/connection.js';
+import { durableSender } from '../../consumers/index.js';
+import app from './apps/durable-app.js';
 import { freePort, RedisServer } from '../helpers/redis-server.js';
 
 describe('connected()', () => {
@@ -38,6 +40,32 @@ describe('connected()', () => {
       expect(up.listenerCount('ready')).toBe(0);
     } finally {
       for (const client of clients) client.disconnect();
+    }
+  });
+
+  it('closing a sender while it waits for Redis ends the waiting send at once (LayerUnavailable), with nothing left to reject unhandled', async () => {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    // A frozen server: the connection opens, the ready check is never answered.
+    redis.pause();
+    try {
+      const sender = durableSender(app, { url: redis.url, prefix: 'durable-closing' });
+      const send = sender.send('recover', { type: 'job', marker: 'never' }).then(
+        () => 'resolved',
+        (error: unknown) => error,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sender.close();
+      const outcome = await send;
+      expect(outcome).toBeInstanceOf(LayerUnavailable);
+      // Ended by the close, not by the wait for a first connect running out.
+      expect(((outcome as LayerUnavailable).cause as Error).message).toBe('the connection was closed');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(unhandled).toEqual([]);
+    } finally {
+      redis.resume();
+      process.off('unhandledRejection', record);
     }
   });
 });

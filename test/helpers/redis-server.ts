@@ -46,6 +46,15 @@ export class RedisServer {
     return this.end('SIGKILL');
   }
 
+  /** Freezes the server (SIGSTOP): the kernel still accepts connections, nothing answers. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   stop(): Promise<void> {
     return this.end('SIGTERM');
   }
