@@ -2,6 +2,50 @@ import type { WireMessage } from '../schemas/index.js';
 
 export type { WireMessage };
 
+/**
+ * Where a message stands in a group's history: its offset, counted from 1 within the history's
+ * epoch. A new epoch (the history was lost or reset) starts counting again, so an offset from
+ * another epoch says nothing about this one.
+ */
+export interface GroupPosition {
+  epoch: string;
+  offset: number;
+}
+
+/**
+ * Why a member that asked to recover could not be: its epoch is not the group's (the history was
+ * reset), or messages after its position are no longer kept (too old, or more than the history
+ * holds).
+ */
+export type Unrecoverable = 'epoch' | 'trimmed';
+
+/** What a member carries in a group's presence: a user id and what the app wants shown. */
+export type PresenceInfo = { user?: string } & Record<string, unknown>;
+
+export interface PresenceEntry {
+  channel: string;
+  info: PresenceInfo | undefined;
+}
+
+export interface PresenceStats {
+  /** Live members. */
+  connections: number;
+  /** Distinct `info.user` among them (members without one are not counted). */
+  users: number;
+}
+
+export interface GroupAddOptions {
+  /**
+   * In a group with history: the last position the member saw. It gets every message after it,
+   * in order, before any live one; the channel's holder may know a later one (`Recipient.positionIn`).
+   */
+  since?: GroupPosition;
+  /** Its presence record (JSON, at most 1 KiB), listed by `presence`. */
+  info?: PresenceInfo;
+  /** Send `group.join` to the group now and `group.leave` when the member leaves (presence events). */
+  announce?: boolean;
+}
+
 /** One message handed out by `receive`, with the channel it was sent to. */
 export interface Delivery {
   channel: string;
@@ -16,8 +60,19 @@ export interface Delivery {
  * receive: the layer's one reader of the process's inbox calls it.
  */
 export interface Recipient {
-  /** The channel's next message, in order. Called outside the sender's call stack. */
-  deliver(message: WireMessage, group: string | undefined): void;
+  /**
+   * The channel's next message, in order. Called outside the sender's call stack. A message of a
+   * group with history comes with its position.
+   */
+  deliver(message: WireMessage, group: string | undefined, position?: GroupPosition): void;
+  /**
+   * The channel follows a group with history from `position` on: what it missed was delivered
+   * before this call when it asked to recover, or `missed` says why it could not be. Every
+   * message of the group after `position` follows, in order, once each.
+   */
+  followed?(group: string, position: GroupPosition, missed: Unrecoverable | undefined): void;
+  /** The last position the holder saw in `group` (a reconnected client's), to recover from when joined. */
+  positionIn?(group: string): GroupPosition | undefined;
   /** Nothing more will arrive: the layer closed or lost its backing store. Called once. */
   lost(error: Error): void;
   /**
@@ -100,14 +155,24 @@ export interface ChannelLayer {
   /** Forgets a channel from `newChannel`: its buffer is dropped and later messages to it too. */
   releaseChannel(channel: string): void;
 
-  /** Adds `channel` to `group`. It stays a member while the process holding it is alive. */
-  groupAdd(group: string, channel: string): Promise<void>;
+  /**
+   * Adds `channel` to `group`. It stays a member while the process holding it is alive. In a
+   * group with history (`groupHistory`) only process-specific channels may be members: each gets
+   * every message from its position on (history.ts).
+   */
+  groupAdd(group: string, channel: string, options?: GroupAddOptions): Promise<void>;
   groupDiscard(group: string, channel: string): Promise<void>;
-  /** Delivers `message` to every live member; members whose channel is full miss it. */
-  groupSend(group: string, message: WireMessage): Promise<void>;
-  /** Live members of `group` (presence). */
+  /**
+   * Delivers `message` to every live member; members whose channel is full miss it. In a group
+   * with history the message is recorded and delivered as one step, and its position returned.
+   */
+  groupSend(group: string, message: WireMessage): Promise<GroupPosition | undefined>;
+  /** Live members of `group`. */
   groupMembers(group: string): Promise<string[]>;
   groupSize(group: string): Promise<number>;
+  /** Live members of `group` with their presence records. */
+  presence(group: string): Promise<PresenceEntry[]>;
+  presenceStats(group: string): Promise<PresenceStats>;
 
   /** Deletes every channel, group and message of this layer's namespace. */
   flush(): Promise<void>;

@@ -1,7 +1,21 @@
-export type { ChannelLayer, Delivery, LayerSendOptions, ReceiveOptions, Recipient, WireMessage } from './contract.js';
+export type {
+  ChannelLayer,
+  Delivery,
+  GroupAddOptions,
+  GroupPosition,
+  LayerSendOptions,
+  PresenceEntry,
+  PresenceInfo,
+  PresenceStats,
+  ReceiveOptions,
+  Recipient,
+  Unrecoverable,
+  WireMessage,
+} from './contract.js';
 export { UNORDERED } from './contract.js';
 export { ChannelFull, InvalidMessage, InvalidName, LayerClosed, LayerError, LayerUnavailable, LayoutMismatch } from './errors.js';
 export { inboxOf } from './names.js';
+export { HistoryRules, recovery, type HistoryRule } from './history.js';
 export { layerOptions, refineHeartbeat, type LayerOptions, type LayerOptionsInput } from './options.js';
 export { MemoryLayer, type MemoryLayerOptions } from './memory/layer.js';
 export { MemoryStore } from './memory/store.js';

@@ -7,6 +7,13 @@ const capacityRule = z.strictObject({
   capacity: z.number().int().positive(),
 });
 
+/** A group pattern whose groups keep their recent messages (history.ts). */
+const historyRule = z.strictObject({
+  pattern: z.union([z.string().min(1), z.instanceof(RegExp)]),
+  size: z.number().int().positive().max(100_000),
+  maxAgeMs: z.number().int().positive(),
+});
+
 /**
  * Options every layer shares; the Redis layer adds its connection settings. Strict: a misspelt
  * option fails. The descriptions are the README's configuration reference.
@@ -20,6 +27,12 @@ export const layerOptions = z.strictObject({
     .array(capacityRule)
     .default([])
     .describe('`capacity` by channel, first match wins: `[{ "pattern": "api.*", "capacity": 5000 }]` (an exact name or a glob with `*`; in code also a RegExp)'),
+  groupHistory: z
+    .array(historyRule)
+    .default([])
+    .describe(
+      'groups that keep their recent messages for members that reconnect, first match wins: `[{ "pattern": "room.*", "size": 100, "maxAgeMs": 300000 }]` (at most `size` messages, none older than `maxAgeMs`)',
+    ),
   inboxCapacity: z.number().int().positive().default(10_000).describe("messages one process's inbox (all its process-specific channels) holds"),
   processName: z
     .string()
@@ -66,7 +79,7 @@ export class CapacityTable {
 
   constructor(private readonly options: LayerOptions) {
     this.rules = options.channelCapacity.map(({ pattern, capacity }) => ({
-      test: typeof pattern === 'string' ? globMatcher(pattern) : (name: string) => pattern.test(name),
+      test: nameMatcher(pattern),
       capacity,
     }));
   }
@@ -80,6 +93,11 @@ export class CapacityTable {
     }
     return capacity;
   }
+}
+
+/** A name pattern: an exact name, a glob with `*`, or a RegExp. */
+export function nameMatcher(pattern: string | RegExp): (name: string) => boolean {
+  return typeof pattern === 'string' ? globMatcher(pattern) : (name) => pattern.test(name);
 }
 
 function globMatcher(glob: string): (name: string) => boolean {

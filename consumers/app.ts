@@ -58,6 +58,20 @@ export class App {
   readonly startupHooks: (() => Promise<void> | void)[] = [];
   readonly shutdownHooks: (() => Promise<void> | void)[] = [];
   readonly staticFolders: { prefix: string; dir: string }[] = [];
+  /** Groups that keep their recent messages (the layer's `groupHistory`), from `history`. */
+  readonly groupHistory: { pattern: string | RegExp; size: number; maxAgeMs: number }[] = [];
+
+  /**
+   * Groups whose names match `pattern` (a name, a glob with `*`, a RegExp) keep their last `size`
+   * messages, none older than `maxAgeMs`. A client that reconnects with the last position it
+   * saw (switchyard/client) gets what it missed; one that cannot is told so.
+   */
+  history(pattern: string | RegExp, { size = 100, maxAgeMs = 300_000 }: { size?: number; maxAgeMs?: number } = {}): this {
+    if (!(Number.isInteger(size) && size > 0 && size <= 100_000)) throw new RangeError(`history of ${String(pattern)}: size must be an integer from 1 to 100000, not ${size}`);
+    if (!(Number.isInteger(maxAgeMs) && maxAgeMs > 0)) throw new RangeError(`history of ${String(pattern)}: maxAgeMs must be a positive integer, not ${maxAgeMs}`);
+    this.groupHistory.push({ pattern, size, maxAgeMs });
+    return this;
+  }
 
   route(method: string, path: string, handler: HttpHandler): this {
     const upper = method.toUpperCase();

@@ -1,5 +1,17 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { inboxOf, type ChannelLayer, type Delivery, type LayerSendOptions, type ReceiveOptions, type Recipient, type WireMessage } from '../channel-layer/index.js';
+import {
+  inboxOf,
+  type ChannelLayer,
+  type Delivery,
+  type GroupAddOptions,
+  type GroupPosition,
+  type LayerSendOptions,
+  type PresenceEntry,
+  type PresenceStats,
+  type ReceiveOptions,
+  type Recipient,
+  type WireMessage,
+} from '../channel-layer/index.js';
 import { DurableAdmin } from './durable/admin.js';
 import type { DurableConfig } from './durable/connection.js';
 
@@ -108,7 +120,7 @@ class CountingLayer implements ChannelLayer {
     return this.layer.send(channel, message, options);
   }
 
-  groupSend(group: string, message: WireMessage): Promise<void> {
+  groupSend(group: string, message: WireMessage): Promise<GroupPosition | undefined> {
     this.metrics.countGroupSent();
     return this.layer.groupSend(group, message);
   }
@@ -128,8 +140,8 @@ class CountingLayer implements ChannelLayer {
   releaseChannel(channel: string): void {
     this.layer.releaseChannel(channel);
   }
-  groupAdd(group: string, channel: string): Promise<void> {
-    return this.layer.groupAdd(group, channel);
+  groupAdd(group: string, channel: string, options?: GroupAddOptions): Promise<void> {
+    return this.layer.groupAdd(group, channel, options);
   }
   groupDiscard(group: string, channel: string): Promise<void> {
     return this.layer.groupDiscard(group, channel);
@@ -139,6 +151,12 @@ class CountingLayer implements ChannelLayer {
   }
   groupSize(group: string): Promise<number> {
     return this.layer.groupSize(group);
+  }
+  presence(group: string): Promise<PresenceEntry[]> {
+    return this.layer.presence(group);
+  }
+  presenceStats(group: string): Promise<PresenceStats> {
+    return this.layer.presenceStats(group);
   }
   flush(): Promise<void> {
     return this.layer.flush();

@@ -1,7 +1,7 @@
 import { describeError, type WireMessage } from '../schemas/index.js';
 import type { ChannelConsumer } from './app.js';
 import { compose } from './middleware.js';
-import { broadcast, Lifetime, type Runtime } from './runtime.js';
+import { groupFunctions, Lifetime, type Runtime } from './runtime.js';
 import type { ChannelContext } from './types.js';
 
 /**
@@ -25,8 +25,7 @@ export async function runChannel(runtime: Runtime, channel: ChannelConsumer, raw
       log: runtime.logger.child({ consumer }),
       locals: {},
       send: (target, next, options) => runtime.send(target, next, options),
-      groupSend: (group, next) => runtime.layer.groupSend(group, next),
-      broadcast: (group, data, options) => broadcast(runtime, group, data, options),
+      ...groupFunctions(runtime),
     };
     await lifetime.race(
       compose(runtime.app.middleware, ctx, async () => {

@@ -1,10 +1,10 @@
 import type { Admission } from './http/admission.js';
 import type { Logger } from 'pino';
-import { deadlines, type ChannelLayer, type Expiring } from '../channel-layer/index.js';
+import { deadlines, type ChannelLayer, type Expiring, type GroupPosition } from '../channel-layer/index.js';
 import { BROADCAST_EXCEPT_MAX, SwitchyardError, type WireMessage } from '../schemas/index.js';
 import type { App } from './app.js';
 import type { SendOptions } from './durable/options.js';
-import type { BroadcastOptions, WebSocketContext } from './types.js';
+import type { BaseContext, BroadcastOptions, WebSocketContext } from './types.js';
 
 /** What every consumer runner of one worker shares. */
 export interface Runtime {
@@ -102,10 +102,28 @@ export class Lifetime implements Expiring {
  * `ctx.broadcast`: a `websocket.send` to a group, which the servers apply to members directly;
  * members named in `except` (by their channel) skip it.
  */
-export function broadcast(runtime: Runtime, group: string, data: string | Uint8Array, options: BroadcastOptions = {}): Promise<void> {
+export function broadcast(runtime: Runtime, group: string, data: string | Uint8Array, options: BroadcastOptions = {}): Promise<GroupPosition | undefined> {
   const frame: WireMessage = typeof data === 'string' ? { type: 'websocket.send', text: data } : { type: 'websocket.send', bytes: data };
   const except = options.except === undefined ? [] : (Array.isArray(options.except) ? options.except : [options.except]) as (WebSocketContext | string)[];
   if (except.length > BROADCAST_EXCEPT_MAX) return Promise.reject(new RangeError(`broadcast to ${group}: at most ${BROADCAST_EXCEPT_MAX} connections may be left out, not ${except.length}`));
   if (except.length > 0) frame.except = except.map((member) => (typeof member === 'string' ? member : member.channel));
   return runtime.layer.groupSend(group, frame);
+}
+
+type GroupFunctions = Pick<BaseContext, 'groupSend' | 'broadcast' | 'presence' | 'presenceStats'>;
+const groupFunctionsOf = new WeakMap<Runtime, GroupFunctions>();
+
+/** What every context offers about groups, made once per runtime and spread into each context. */
+export function groupFunctions(runtime: Runtime): GroupFunctions {
+  let made = groupFunctionsOf.get(runtime);
+  if (made === undefined) {
+    made = {
+      groupSend: (group, message) => runtime.layer.groupSend(group, message),
+      broadcast: (group, data, options) => broadcast(runtime, group, data, options),
+      presence: (group) => runtime.layer.presence(group),
+      presenceStats: (group) => runtime.layer.presenceStats(group),
+    };
+    groupFunctionsOf.set(runtime, made);
+  }
+  return made;
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { GroupPosition, PresenceEntry, PresenceInfo, PresenceStats } from '../channel-layer/index.js';
 import type { WireMessage } from '../schemas/index.js';
 import type { SendOptions } from './durable/options.js';
 import type { HeaderList } from './http/headers.js';
@@ -6,7 +7,7 @@ import type { HttpRequest } from './http/request.js';
 import type { ResponseLike } from './http/response.js';
 
 /** What every consumer's context has. */
-interface BaseContext {
+export interface BaseContext {
   /** How logs name the consumer: `GET /hello`, `websocket /ws/chat/:room`, `channel thumbnails`. */
   readonly consumer: string;
   /** Aborted when the client goes away or the consumer's time is up. */
@@ -21,14 +22,28 @@ interface BaseContext {
    * durable channels: `delayMs` (send later), `jobId` (idempotent: enqueued once per id).
    */
   send(channel: string, message: WireMessage, options?: SendOptions): Promise<void>;
-  /** Delivers `message` to every member of `group`; custom types reach members' `events` handlers. */
-  groupSend(group: string, message: WireMessage): Promise<void>;
+  /**
+   * Delivers `message` to every member of `group`; custom types reach members' `events` handlers.
+   * In a group with history (`app.history`) it resolves to the message's position.
+   */
+  groupSend(group: string, message: WireMessage): Promise<GroupPosition | undefined>;
   /**
    * Sends a frame to every WebSocket in `group`, written by the interface servers directly: no
    * consumer runs per member, so it is the cheap way to fan out to many. `except` leaves out
    * connections: "everyone in the room but me" is `{ except: ctx }`.
    */
-  broadcast(group: string, data: string | Uint8Array, options?: BroadcastOptions): Promise<void>;
+  broadcast(group: string, data: string | Uint8Array, options?: BroadcastOptions): Promise<GroupPosition | undefined>;
+  /** Live members of `group` with the presence records they joined with. */
+  presence(group: string): Promise<PresenceEntry[]>;
+  /** How many connections `group` has, and how many distinct users among them. */
+  presenceStats(group: string): Promise<PresenceStats>;
+}
+
+export interface GroupAddOptions {
+  /** This connection's presence record in the group: a user id and what others may see (JSON, at most 1 KiB). */
+  info?: PresenceInfo;
+  /** Send `group.join` to the group now, and `group.leave` when the connection leaves it. */
+  announce?: boolean;
 }
 
 export interface BroadcastOptions {
@@ -82,7 +97,11 @@ export interface WebSocketContext<State extends Record<string, unknown> = Record
   /** A text frame of `JSON.stringify(value)`. */
   sendJson(value: unknown): Promise<void>;
   close(code?: number, reason?: string): Promise<void>;
-  groupAdd(group: string): Promise<void>;
+  /**
+   * Puts this connection in `group`. In a group with history, a client that reconnects with the
+   * last position it saw (switchyard/client does) first gets every message it missed.
+   */
+  groupAdd(group: string, options?: GroupAddOptions): Promise<void>;
   groupDiscard(group: string): Promise<void>;
   /**
    * The groups this connection's consumer put it in: its `groups`, and what `ctx.groupAdd` added
@@ -101,7 +120,7 @@ export type AnyContext = HttpContext | WebSocketContext | ChannelContext;
 
 export type HttpHandler = (request: HttpRequest, ctx: HttpContext) => ResponseLike | Promise<ResponseLike>;
 
-type Handler<C, A extends unknown[] = []> = (ctx: C, ...args: A) => void | Promise<void>;
+type Handler<C, A extends unknown[] = []> = (ctx: C, ...args: A) => void | Promise<unknown>;
 
 /**
  * A WebSocket consumer. Without `connect` the connection is accepted; a `connect` must call

@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { describeTarget, LayerUnavailable, MemoryLayer, RedisLayer } from '../../channel-layer/index.js';
-import { Worker, type WorkerOptionsInput } from '../../consumers/index.js';
+import { Worker, type App, type WorkerOptionsInput } from '../../consumers/index.js';
 import { InterfaceServer, type ServerOptionsInput } from '../../interface-server/index.js';
 import { startAdmin } from '../admin.js';
 import { addSettingFlags, resolveSettings, type ResolvedSettings } from '../config/load.js';
@@ -65,8 +65,9 @@ async function onRedis(
   processName: string,
   log: Logger,
   start: (layer: RedisLayer, metrics: Registry) => Promise<() => Promise<void>>,
+  app?: App,
 ): Promise<void> {
-  const layer = new RedisLayer({ ...settings.redis, ...settings.layer, processName, onWarning: (line) => log.warn(line) });
+  const layer = new RedisLayer({ ...settings.redis, ...settings.layer, groupHistory: groupHistory(settings, app), processName, onWarning: (line) => log.warn(line) });
   const metrics = processRegistry(layer);
   const { admin: adminAt } = settings;
   let stop: () => Promise<void>;
@@ -106,7 +107,7 @@ export function devCommand(): Command {
     const log = logFor(settings, true);
     const app = await loadApp(file);
     const { inboxBatch: _redisOnly, outageGraceMs: _alsoRedisOnly, ...layerSettings } = settings.layer;
-    const layer = new MemoryLayer({ ...layerSettings, processName: 'dev' });
+    const layer = new MemoryLayer({ ...layerSettings, groupHistory: groupHistory(settings, app), processName: 'dev' });
     // Redis only when asked for, and then only for durable channels, under keys of its own: a
     // deployment's config file must not make a laptop take production's jobs.
     const durable = isSet('redis.url') || isSet('redis.sentinels') || isSet('redis.cluster') ? { ...durableTarget(settings), prefix: `${settings.redis.prefix}-dev` } : undefined;
@@ -161,6 +162,14 @@ export function workerCommand(): Command {
       await waitForRedis(layer, log, settings.redis);
       await worker.start();
       return () => worker.stop();
-    });
+    }, app);
   });
+}
+
+/**
+ * The history rules of the configuration, then the app's (`app.history`): the first match wins.
+ * Workers need them (they record and start follows); interface servers follow what they are told.
+ */
+function groupHistory(settings: Settings, app: App | undefined): Settings['layer']['groupHistory'] {
+  return [...settings.layer.groupHistory, ...(app?.groupHistory ?? [])];
 }

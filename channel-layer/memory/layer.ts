@@ -1,11 +1,23 @@
 import { wireCopy } from '../../schemas/index.js';
-import type { ChannelLayer, Delivery, LayerSendOptions, ReceiveOptions, Recipient, WireMessage } from '../contract.js';
-import { ChannelFull, LayerClosed } from '../errors.js';
+import type {
+  ChannelLayer,
+  Delivery,
+  GroupAddOptions,
+  GroupPosition,
+  LayerSendOptions,
+  PresenceEntry,
+  PresenceStats,
+  ReceiveOptions,
+  Recipient,
+  WireMessage,
+} from '../contract.js';
+import { ChannelFull, InvalidName, LayerClosed } from '../errors.js';
+import { decodePresence, encodePresence, HistoryRules, newEpoch, presenceEvent, presenceStats, recovery, type HistoryRule } from '../history.js';
 import { assertChannelName, assertGroupName, inboxOf } from '../names.js';
 import { CapacityTable, layerOptions, parseLayerOptions, type LayerOptions, type LayerOptionsInput } from '../options.js';
 import { ProcessChannels } from '../process-channels.js';
 import { assertMessage } from '../validate.js';
-import { MemoryStore } from './store.js';
+import { MemoryStore, type MemoryHistory } from './store.js';
 
 export interface MemoryLayerOptions extends LayerOptionsInput {
   /** Share one store between layers to model several processes on one backing. */
@@ -21,6 +33,7 @@ export class MemoryLayer implements ChannelLayer {
   readonly options: LayerOptions;
   readonly store: MemoryStore;
   private readonly capacities: CapacityTable;
+  private readonly histories: HistoryRules;
   /** This process's inbox and channels, kept in the store every layer on it shares. */
   private readonly own: ProcessChannels;
   private readonly inbox: string;
@@ -33,6 +46,7 @@ export class MemoryLayer implements ChannelLayer {
     this.options = parseLayerOptions(layerOptions, rest, 'memory layer');
     this.store = store ?? new MemoryStore(this.options.expiryMs);
     this.capacities = new CapacityTable(this.options);
+    this.histories = new HistoryRules(this.options);
     this.own = new ProcessChannels(this.options.processName, this.store.held, this.store.recipients);
     this.inbox = this.own.inbox;
   }
@@ -95,16 +109,54 @@ export class MemoryLayer implements ChannelLayer {
   releaseChannel(channel: string): void {
     if (!this.own.release(channel)) return;
     this.store.channels.drop(channel);
-    for (const members of this.store.groups.values()) members.delete(channel);
+    for (const [group, members] of this.store.groups) if (members.delete(channel)) this.left(group, channel);
   }
 
-  async groupAdd(group: string, channel: string): Promise<void> {
+  async groupAdd(group: string, channel: string, options: GroupAddOptions = {}): Promise<void> {
     assertGroupName(group);
     assertChannelName(channel);
+    const info = encodePresence(options.info);
     this.assertOpen();
+    const rule = this.histories.of(group);
+    if (rule !== undefined && inboxOf(channel) === undefined) throw new InvalidName(historyMemberError(group, channel));
     let members = this.store.groups.get(group);
     if (members === undefined) this.store.groups.set(group, (members = new Set()));
     members.add(channel);
+    let presence = this.store.presence.get(group);
+    if (presence === undefined) this.store.presence.set(group, (presence = new Map()));
+    presence.set(channel, { info, announce: options.announce === true });
+    if (rule !== undefined) this.catchUp(group, channel, rule, options.since);
+    if (options.announce === true) await this.groupSend(group, presenceEvent('join', group, channel, options.info));
+  }
+
+  /**
+   * A member joining a group with history gets what it missed since its position (its own, or
+   * the one its holder knows), then hears from where it follows; live messages come after.
+   */
+  private catchUp(group: string, channel: string, rule: HistoryRule, asked: GroupPosition | undefined): void {
+    const history = this.history(group, rule);
+    const recipient = this.store.recipients.get(channel);
+    const since = asked ?? recipient?.positionIn?.(group);
+    const first = history.entries[0]?.offset ?? history.last + 1;
+    const { after, missed } = recovery(since, { epoch: history.epoch, first, last: history.last });
+    const now = this.store.clock();
+    for (const entry of history.entries) {
+      if (entry.offset <= after) continue;
+      if (recipient !== undefined) this.store.post(channel, entry.message, group, { epoch: history.epoch, offset: entry.offset });
+      else this.store.channels.push(channel, entry.message, now, this.capacities.capacityOf(channel), group);
+    }
+    if (recipient !== undefined) this.store.postFollowed(channel, group, { epoch: history.epoch, offset: history.last }, missed);
+  }
+
+  /** A group's history, begun if it has none, with what its rule no longer keeps dropped. */
+  private history(group: string, rule: HistoryRule): MemoryHistory {
+    let history = this.store.histories.get(group);
+    if (history === undefined) this.store.histories.set(group, (history = { epoch: newEpoch(), last: 0, entries: [] }));
+    const oldest = this.store.clock() - rule.maxAgeMs;
+    let drop = Math.max(0, history.entries.length - rule.size);
+    while (drop < history.entries.length && history.entries[drop]!.at < oldest) drop++;
+    if (drop > 0) history.entries.splice(0, drop);
+    return history;
   }
 
   async groupDiscard(group: string, channel: string): Promise<void> {
@@ -112,27 +164,45 @@ export class MemoryLayer implements ChannelLayer {
     assertChannelName(channel);
     this.assertOpen();
     const members = this.store.groups.get(group);
-    members?.delete(channel);
+    if (members?.delete(channel) === true) this.left(group, channel);
     if (members?.size === 0) this.store.groups.delete(group);
   }
 
-  async groupSend(group: string, message: WireMessage): Promise<void> {
+  /** A member is out of `group`: its presence goes, and its leave is announced if it asked. */
+  private left(group: string, channel: string): void {
+    const presence = this.store.presence.get(group);
+    const entry = presence?.get(channel);
+    presence?.delete(channel);
+    if (presence?.size === 0) this.store.presence.delete(group);
+    if (entry?.announce === true && !this.closed) void this.groupSend(group, presenceEvent('leave', group, channel, decodePresence(entry.info))).catch(() => {});
+  }
+
+  async groupSend(group: string, message: WireMessage): Promise<GroupPosition | undefined> {
     assertGroupName(group);
     assertMessage(message);
     this.assertOpen();
     // One copy for all members, as the Redis layer hands its local members one decoded envelope.
     const copy = wireCopy(message);
     const now = this.store.clock();
+    const rule = this.histories.of(group);
+    let position: GroupPosition | undefined;
+    if (rule !== undefined) {
+      const history = this.history(group, rule);
+      position = { epoch: history.epoch, offset: ++history.last };
+      history.entries.push({ offset: position.offset, at: now, message: copy });
+      if (history.entries.length > rule.size) history.entries.shift();
+    }
     for (const channel of this.liveMembers(group)) {
       if (inboxOf(channel) !== undefined) {
         if (this.store.recipients.has(channel)) {
-          this.store.post(channel, copy, group);
+          this.store.post(channel, copy, group, position);
           continue;
         }
         if (!this.store.held.has(channel)) continue;
       }
       this.store.channels.push(channel, copy, now, this.capacities.capacityOf(channel), group);
     }
+    return position;
   }
 
   async groupMembers(group: string): Promise<string[]> {
@@ -145,10 +215,22 @@ export class MemoryLayer implements ChannelLayer {
     return (await this.groupMembers(group)).length;
   }
 
+  async presence(group: string): Promise<PresenceEntry[]> {
+    const members = await this.groupMembers(group);
+    const records = this.store.presence.get(group);
+    return members.map((channel) => ({ channel, info: decodePresence(records?.get(channel)?.info) }));
+  }
+
+  async presenceStats(group: string): Promise<PresenceStats> {
+    return presenceStats(await this.presence(group));
+  }
+
   async flush(): Promise<void> {
     this.assertOpen();
     this.store.channels.clear();
     this.store.groups.clear();
+    this.store.histories.clear();
+    this.store.presence.clear();
   }
 
   async close(): Promise<void> {
@@ -177,8 +259,10 @@ export class MemoryLayer implements ChannelLayer {
     const live: string[] = [];
     for (const channel of members) {
       const inbox = inboxOf(channel);
-      if (inbox !== undefined && (this.store.alive.get(inbox) ?? -Infinity) < oldest) members.delete(channel);
-      else live.push(channel);
+      if (inbox !== undefined && (this.store.alive.get(inbox) ?? -Infinity) < oldest) {
+        members.delete(channel);
+        this.store.presence.get(group)?.delete(channel); // a dead process announces nothing
+      } else live.push(channel);
     }
     return live;
   }
@@ -194,4 +278,9 @@ export class MemoryLayer implements ChannelLayer {
   private assertOpen(): void {
     if (this.closed) throw new LayerClosed();
   }
+}
+
+/** Why an ordinary channel cannot join a group with history. */
+export function historyMemberError(group: string, channel: string): string {
+  return `group ${group} keeps a history: its members must be connections' channels (process-specific, with "!"), not ${channel}`;
 }

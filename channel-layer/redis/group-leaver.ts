@@ -1,4 +1,3 @@
-import type { RedisKeys } from './keys.js';
 import type { ScriptedRedis } from './scripts.js';
 
 /** How long released channels gather before they leave their groups in one call. */
@@ -8,10 +7,11 @@ const MAX_PER_CALL = 1000;
 
 /**
  * Takes the channels this process lets go out of every group others put them in: their groups
- * come out of the process's joined hash (take-joined-v1.lua, on the process's slot), then one
- * ZREM per group on the group's slot. At most one such round per LEAVE_MS however many close, and on
- * `flush` (the layer closing). If Redis is away then, the memberships stay until a group send
- * finds the channel no longer held and drops it, as it does for members of dead processes.
+ * come out of the process's joined hash (take-joined-v1.lua, on the process's slot), then each
+ * leaves each of its groups (`leave`: the group's set and presence, its leave announced). At most
+ * one such round per LEAVE_MS however many close, and on `flush` (the layer closing). If Redis
+ * is away then, the memberships stay until a group send finds the channel no longer held and
+ * drops it, as it does for members of dead processes.
  */
 export class GroupLeaver {
   private channels: string[] = [];
@@ -19,11 +19,11 @@ export class GroupLeaver {
 
   constructor(
     private readonly redis: ScriptedRedis,
-    private readonly keys: RedisKeys,
     private readonly joinedKey: string,
+    private readonly leave: (group: string, channel: string) => Promise<void>,
   ) {}
 
-  leave(channel: string): void {
+  add(channel: string): void {
     this.channels.push(channel);
     if (this.timer !== undefined) return;
     this.timer = setTimeout(() => void this.flush(), LEAVE_MS);
@@ -37,14 +37,11 @@ export class GroupLeaver {
     this.channels = [];
     for (let from = 0; from < channels.length; from += MAX_PER_CALL) {
       const taken = await this.redis.switchyardTakeJoinedV1(this.joinedKey, ...channels.slice(from, from + MAX_PER_CALL)).catch(() => []);
-      const byGroup = new Map<string, string[]>();
+      const leaving: Promise<void>[] = [];
       for (let i = 0; i < taken.length; i += 2) {
-        for (const group of taken[i + 1]!.split('\n')) {
-          if (byGroup.has(group)) byGroup.get(group)!.push(taken[i]!);
-          else byGroup.set(group, [taken[i]!]);
-        }
+        for (const group of taken[i + 1]!.split('\n')) leaving.push(this.leave(group, taken[i]!).catch(() => {}));
       }
-      await Promise.all([...byGroup].map(([group, members]) => this.redis.zrem(this.keys.group(group), ...members).catch(() => 0)));
+      await Promise.all(leaving);
     }
   }
 }

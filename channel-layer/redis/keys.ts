@@ -7,6 +7,12 @@ import { shardTags } from './shards.js';
  *   p:ch:{<channel>}    list of envelopes of an ordinary channel
  *   p:ch:{<process>!}   list of envelopes for all of one process's specific channels (its inbox)
  *   p:group:{<group>}   sorted set: member channel → time added (ms)
+ *   p:presence:{<group>} hash: member channel → its presence record (`a` or `-` for announced or
+ *                       not, then the JSON record)
+ *   p:hstate:{<group>}  hash: a group history's `epoch` and `last` offset (group-history-v1.lua)
+ *   p:history:{<group>} stream: a group history's messages, entry id `<offset>-0`
+ *   p:feed:<group>      (a pub/sub channel, not a key) where a history group's messages are
+ *                       published, for the processes holding its members
  *   p:alive             sorted set: inbox (`<process>!`) → last heartbeat (ms)
  *   p:receivers:{<ch>}  sorted set: inbox of each process receiving on channel ch → last heartbeat (ms)
  *   p:joined:{<inbox>}  hash: a process's channel → the groups it was put in, one per line
@@ -29,6 +35,7 @@ export class RedisKeys {
   readonly channelPrefix: string;
   readonly groupPrefix: string;
   readonly receiversPrefix: string;
+  readonly feedPrefix: string;
   readonly alive: string;
   readonly layout: string;
   readonly everything: string;
@@ -42,6 +49,7 @@ export class RedisKeys {
     this.channelPrefix = `${prefix}:ch:`;
     this.groupPrefix = `${prefix}:group:`;
     this.receiversPrefix = `${prefix}:receivers:`;
+    this.feedPrefix = `${prefix}:feed:`;
     this.alive = `${prefix}:alive`;
     this.layout = `${prefix}:layout`;
     this.tags = shards > 1 ? shardTags(shards) : [];
@@ -80,6 +88,23 @@ export class RedisKeys {
 
   group(group: string): string {
     return `${this.groupPrefix}{${group}}`;
+  }
+
+  presence(group: string): string {
+    return `${this.prefix}:presence:{${group}}`;
+  }
+
+  historyState(group: string): string {
+    return `${this.prefix}:hstate:{${group}}`;
+  }
+
+  history(group: string): string {
+    return `${this.prefix}:history:{${group}}`;
+  }
+
+  /** The pub/sub channel of a group with history. */
+  feed(group: string): string {
+    return `${this.feedPrefix}${group}`;
   }
 
   /** The name in a key built here (`p:ch:{name}` or `p:ch:{tag}name` → `name`), for listings. */

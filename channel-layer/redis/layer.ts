@@ -2,9 +2,23 @@ import { once } from 'node:events';
 import calculateSlot from 'cluster-key-slot';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, decodeEnvelope, encodeEnvelope, encodeGroupEnvelope, encodeGroupParts, targetOfUnreadable, WireFormatError } from '../../schemas/index.js';
-import type { ChannelLayer, Delivery, LayerSendOptions, ReceiveOptions, Recipient, WireMessage } from '../contract.js';
+import type {
+  ChannelLayer,
+  Delivery,
+  GroupAddOptions,
+  GroupPosition,
+  LayerSendOptions,
+  PresenceEntry,
+  PresenceStats,
+  ReceiveOptions,
+  Recipient,
+  WireMessage,
+} from '../contract.js';
+import { decodePresence, encodePresence, HistoryRules, newEpoch, presenceEvent, presenceStats, type HistoryRule } from '../history.js';
+import { historyMemberError } from '../memory/layer.js';
+import { GroupFeeds, HISTORY_STATE_EXTRA_MS } from './group-feeds.js';
 import { systemClock, type Clock } from '../clock.js';
-import { ChannelFull, LayerClosed, LayerUnavailable, LayoutMismatch } from '../errors.js';
+import { ChannelFull, InvalidName, LayerClosed, LayerUnavailable, LayoutMismatch } from '../errors.js';
 import { LinkedAbort, unlimited } from '../linked-abort.js';
 import { LocalChannels } from '../local-channels.js';
 import { assertChannelName, assertGroupName, inboxOf } from '../names.js';
@@ -62,6 +76,9 @@ export class RedisLayer implements ChannelLayer {
   private readonly redis: ScriptedRedis;
   private readonly sender: BatchedSender;
   private readonly capacities: CapacityTable;
+  private readonly histories: HistoryRules;
+  /** The groups with history this process's channels follow; made at the first follow. */
+  private feeds: GroupFeeds | undefined;
   /** This process's inbox and the channels it holds (`held`; `recipients` for those from `openChannel`). */
   private readonly own: ProcessChannels;
   private readonly inbox: string;
@@ -113,6 +130,7 @@ export class RedisLayer implements ChannelLayer {
     this.home = cluster ? undefined : 0;
     this.keys = new RedisKeys(this.options.prefix, this.shards);
     this.capacities = new CapacityTable(this.options);
+    this.histories = new HistoryRules(this.options);
     this.own = new ProcessChannels(this.options.processName, new Set(), new Map());
     ({ inbox: this.inbox, held: this.held, recipients: this.recipients } = this.own);
     this.local = new LocalChannels(this.options.expiryMs, clock);
@@ -124,7 +142,7 @@ export class RedisLayer implements ChannelLayer {
     );
     this.pops = new PopPool(this.options, this.inbox, this.redis);
     this.liveness = new Liveness(this.redis, this.keys, this.inbox, this.options.heartbeatIntervalMs, this.options.heartbeatTimeoutMs, clock);
-    this.leaver = new GroupLeaver(this.redis, this.keys, this.keys.joined(this.inbox));
+    this.leaver = new GroupLeaver(this.redis, this.keys.joined(this.inbox), (group, channel) => this.left(group, channel));
   }
 
   /** Resolves once Redis answers; rejects with LayerUnavailable after `timeoutMs`. */
@@ -259,33 +277,98 @@ export class RedisLayer implements ChannelLayer {
   releaseChannel(channel: string): void {
     const joinsGroups = this.recipients.get(channel)?.joinsGroups === true;
     if (!this.own.release(channel)) return;
-    if (joinsGroups) this.leaver.leave(channel);
+    if (joinsGroups) this.leaver.add(channel);
     this.local.drop(channel);
+    this.feeds?.release(channel);
     const groups = this.memberships.get(channel);
     if (groups === undefined) return;
     this.memberships.delete(channel);
-    for (const group of groups) this.redis.zrem(this.keys.group(group), channel).catch(() => {});
+    for (const group of groups) this.left(group, channel).catch(() => {});
   }
 
-  async groupAdd(group: string, channel: string): Promise<void> {
+  async groupAdd(group: string, channel: string, options: GroupAddOptions = {}): Promise<void> {
     assertGroupName(group);
     assertChannelName(channel);
+    const info = encodePresence(options.info);
     this.assertAvailable();
     const inbox = inboxOf(channel);
+    const rule = this.histories.of(group);
+    if (rule !== undefined && inbox === undefined) throw new InvalidName(historyMemberError(group, channel));
     // The member goes into the group on the group's slot; a process-specific one is also noted
     // in its process's joined hash, on that process's slot, so its holder can take it out.
-    const added: Promise<unknown>[] = [this.redis.zadd(this.keys.group(group), this.clock(), channel)];
+    const added: Promise<unknown>[] = [
+      this.redis.zadd(this.keys.group(group), this.clock(), channel),
+      this.redis.hset(this.keys.presence(group), channel, `${options.announce === true ? 'a' : '-'}${info}`),
+    ];
     if (inbox !== undefined) added.push(this.redis.switchyardGroupJoinedV1(this.keys.joined(inbox), channel, group, this.options.heartbeatTimeoutMs));
+    // Its holder follows the group's history from here (or from `since`): told after the
+    // sender's earlier messages to it, in their order.
+    if (rule !== undefined) added.push(this.control(channel, { type: FOLLOW, group, rule: { ...rule }, ...(options.since === undefined ? {} : { since: { ...options.since } }) }));
     await Promise.all(added).catch(rethrowLayerError);
     if (this.held.has(channel)) this.remember(channel, group);
+    if (options.announce === true) await this.groupSend(group, presenceEvent('join', group, channel, options.info));
   }
 
   async groupDiscard(group: string, channel: string): Promise<void> {
     assertGroupName(group);
     assertChannelName(channel);
     this.assertAvailable();
-    await this.redis.zrem(this.keys.group(group), channel).catch(rethrowLayerError);
+    await this.left(group, channel).catch(rethrowLayerError);
     this.memberships.get(channel)?.delete(group);
+  }
+
+  /**
+   * Takes `channel` out of `group`, with its presence record; its holder stops following the
+   * group's history; its leave is announced if it asked.
+   */
+  private async left(group: string, channel: string): Promise<void> {
+    const released = inboxOf(channel) === this.inbox && !this.held.has(channel); // it follows nothing any more
+    const [record, , removed] = await Promise.all([
+      this.redis.hget(this.keys.presence(group), channel),
+      this.redis.zrem(this.keys.group(group), channel),
+      this.redis.hdel(this.keys.presence(group), channel),
+      this.histories.of(group) === undefined || inboxOf(channel) === undefined || released ? undefined : this.control(channel, { type: UNFOLLOW, group }),
+    ]);
+    // Announced once, by whoever removed the record (a discard and a release may race).
+    if (removed === 1 && record?.startsWith('a') === true) await this.groupSend(group, presenceEvent('leave', group, channel, decodePresence(record.slice(1))));
+  }
+
+  /** A message for the layer of the process holding `channel` (history.ts): handled there, not delivered. */
+  private async control(channel: string, message: WireMessage): Promise<void> {
+    if (this.held.has(channel)) {
+      this.controlled(channel, message);
+      return;
+    }
+    if (this.home === undefined || this.awaitingLayout > 0) (await this.layoutTurn())();
+    await this.sender.send(this.keys.list(channel, this.home!), this.options.inboxCapacity, channel, encodeEnvelope(channel, message, this.clock()));
+  }
+
+  private controlled(channel: string, message: WireMessage): void {
+    if (!this.held.has(channel) || typeof message.group !== 'string') return;
+    if (message.type === FOLLOW) {
+      // The sender's rule: this process (an interface server) may not know the app's.
+      const rule = isRule(message.rule) ? message.rule : this.histories.of(message.group);
+      if (rule === undefined) return;
+      const since = isPosition(message.since) ? message.since : this.recipients.get(channel)?.positionIn?.(message.group);
+      this.followers().follow(message.group, rule, channel, since);
+      this.remember(channel, message.group);
+    } else this.feeds?.unfollow(message.group, channel);
+  }
+
+  private followers(): GroupFeeds {
+    this.feeds ??= new GroupFeeds(
+      this.redis,
+      openConnection(this.options, `${this.inbox}feed`, { enableOfflineQueue: true }),
+      this.keys,
+      {
+        // Sent long ago, maybe, but asked for now: not subject to the channels' expiry.
+        deliver: (channel, message, group, position) => void this.deliverLocally(channel, message, this.clock(), group, position),
+        followed: (channel, group, position, missed) => this.recipients.get(channel)?.followed?.(group, position, missed),
+        warn: (line, error) => this.options.onWarning?.(line, error),
+      },
+      this.clock,
+    );
+    return this.feeds;
   }
 
   /**
@@ -294,10 +377,12 @@ export class RedisLayer implements ChannelLayer {
    * would, within its own capacity. A full inbox or channel misses it. Cost: O(processes), not
    * O(members), and every command on one slot.
    */
-  async groupSend(group: string, message: WireMessage): Promise<void> {
+  async groupSend(group: string, message: WireMessage): Promise<GroupPosition | undefined> {
     assertGroupName(group);
     assertMessage(message);
     this.assertAvailable();
+    const rule = this.histories.of(group);
+    if (rule !== undefined) return this.recordAndPublish(group, rule, message);
     if (this.home === undefined || this.awaitingLayout > 0) (await this.layoutTurn())();
     const parts = encodeGroupParts(message, this.clock());
     const { byInbox, ordinary } = await this.liveMembers(group);
@@ -309,6 +394,41 @@ export class RedisLayer implements ChannelLayer {
       sends.push(this.sender.send(this.keys.list(channel, this.home!), this.capacities.capacityOf(channel), channel, encodeGroupEnvelope(parts, [group, channel])).catch(skipWhenFull));
     }
     await Promise.all(sends);
+    return undefined;
+  }
+
+  /**
+   * A group with history: one script on the group's slot records the message at its offset and
+   * publishes it to the processes following the group (group-history-v1.lua). O(1) commands
+   * whatever the members.
+   */
+  private async recordAndPublish(group: string, rule: HistoryRule, message: WireMessage): Promise<GroupPosition> {
+    const [epoch, offset] = await this.redis
+      .switchyardGroupHistoryV1(
+        this.keys.historyState(group),
+        this.keys.history(group),
+        'send',
+        newEpoch(),
+        this.clock(),
+        rule.size,
+        rule.maxAgeMs,
+        rule.maxAgeMs + HISTORY_STATE_EXTRA_MS,
+        this.keys.feed(group),
+        encodeEnvelope(group, message, this.clock()),
+      )
+      .catch(rethrowLayerError);
+    return { epoch, offset: Number(offset) };
+  }
+
+  async presence(group: string): Promise<PresenceEntry[]> {
+    const members = await this.groupMembers(group);
+    if (members.length === 0) return [];
+    const records = await this.redis.hmget(this.keys.presence(group), ...members).catch(rethrowLayerError);
+    return members.map((channel, i) => ({ channel, info: decodePresence(records[i]?.slice(1)) }));
+  }
+
+  async presenceStats(group: string): Promise<PresenceStats> {
+    return presenceStats(await this.presence(group));
   }
 
   async groupMembers(group: string): Promise<string[]> {
@@ -342,6 +462,7 @@ export class RedisLayer implements ChannelLayer {
   }
 
   async close(): Promise<void> {
+    this.feeds?.close();
     if (this.closing.signal.aborted) return;
     this.closing.abort(new LayerClosed());
     this.outageOver();
@@ -531,7 +652,8 @@ export class RedisLayer implements ChannelLayer {
         continue;
       }
       if (typeof envelope.target === 'string') {
-        this.deliverLocally(envelope.target, envelope.message, envelope.sentAt);
+        if (envelope.message.type === FOLLOW || envelope.message.type === UNFOLLOW) this.controlled(envelope.target, envelope.message);
+        else this.deliverLocally(envelope.target, envelope.message, envelope.sentAt);
         continue;
       }
       const [group, ...members] = envelope.target as string[];
@@ -554,11 +676,11 @@ export class RedisLayer implements ChannelLayer {
   }
 
   /** Messages for released channels are dropped; a full local buffer drops the newest. */
-  private deliverLocally(channel: string, message: WireMessage, sentAt: number, group?: string): boolean {
+  private deliverLocally(channel: string, message: WireMessage, sentAt: number, group?: string, position?: GroupPosition): boolean {
     const recipient = this.recipients.get(channel);
     if (recipient !== undefined) {
       try {
-        recipient.deliver(message, group);
+        recipient.deliver(message, group, position);
       } catch (error) {
         this.options.onWarning?.(`the recipient of ${channel} failed on a "${message.type}" message: ${describeError(error)}`, error);
       }
@@ -635,6 +757,18 @@ function rotate<T>(items: T[], by: number): T[] {
 }
 
 function noop(): void {}
+
+/** Control messages between layers (history.ts): the holder of a channel follows a group's history, or stops. */
+const FOLLOW = 'layer.follow';
+const UNFOLLOW = 'layer.unfollow';
+
+function isRule(value: unknown): value is HistoryRule {
+  return typeof value === 'object' && value !== null && Number.isInteger((value as HistoryRule).size) && Number.isInteger((value as HistoryRule).maxAgeMs);
+}
+
+function isPosition(value: unknown): value is GroupPosition {
+  return typeof value === 'object' && value !== null && typeof (value as GroupPosition).epoch === 'string' && Number.isInteger((value as GroupPosition).offset);
+}
 
 /** Why the losing half of a mixed receive is cancelled. */
 const RACE_DECIDED = Symbol('race decided');

@@ -38,7 +38,12 @@ export async function liveMembers(redis: RedisClient, keys: RedisKeys, group: st
     dead.push(...byInbox.get(inbox)!);
     byInbox.delete(inbox);
   });
-  for (let from = 0; from < dead.length; from += MAX_PER_ZREM) redis.zrem(groupKey, ...dead.slice(from, from + MAX_PER_ZREM)).catch(() => {});
+  // With their presence records: a process that died announces nothing.
+  for (let from = 0; from < dead.length; from += MAX_PER_ZREM) {
+    const some = dead.slice(from, from + MAX_PER_ZREM);
+    redis.zrem(groupKey, ...some).catch(() => {});
+    redis.hdel(keys.presence(group), ...some).catch(() => {});
+  }
   return { byInbox, ordinary };
 }
 

@@ -17,6 +17,7 @@ const SCRIPTS = {
   switchyardSendV2: { file: 'send-v2.lua', keys: undefined },
   switchyardGroupJoinedV1: { file: 'group-joined-v1.lua', keys: 1 },
   switchyardTakeJoinedV1: { file: 'take-joined-v1.lua', keys: 1 },
+  switchyardGroupHistoryV1: { file: 'group-history-v1.lua', keys: 2 },
 } as const;
 
 const sources = Object.fromEntries(
@@ -33,6 +34,31 @@ interface ScriptCommands {
   switchyardSendV2(...args: [keyCount: 1, list: string, capacity: number, ttlMs: number, ...envelopes: Buffer[]] | [keyCount: 2, list: string, receipt: string, capacity: number, ttlMs: number, receiptMs: number, ...envelopes: Buffer[]]): Promise<number>;
   switchyardGroupJoinedV1(joined: string, member: string, groupName: string, ttlMs: number): Promise<number>;
   switchyardTakeJoinedV1(joined: string, ...channels: string[]): Promise<string[]>;
+  switchyardGroupHistoryV1(
+    state: string,
+    stream: string,
+    use: 'send',
+    epoch: string,
+    now: number,
+    size: number,
+    maxAgeMs: number,
+    stateMs: number,
+    feed: string,
+    envelope: Buffer,
+  ): Promise<[epoch: string, offset: number]>;
+  /** The read, with the envelopes (and the epoch) as bytes. */
+  switchyardGroupHistoryV1Buffer(
+    state: string,
+    stream: string,
+    use: 'read',
+    epoch: string,
+    now: number,
+    size: number,
+    maxAgeMs: number,
+    stateMs: number,
+    after: number,
+    count: number,
+  ): Promise<(Buffer | number)[]>;
 }
 
 /** The layer's client (one server or a cluster) with the scripts as commands. */

@@ -3,7 +3,7 @@ import type { RedisClient } from '../../channel-layer/index.js';
 import { traceId, type WireMessage } from '../../schemas/index.js';
 import type { ChannelConsumer } from '../app.js';
 import { compose } from '../middleware.js';
-import { broadcast, CONSUMER_DONE, type Runtime } from '../runtime.js';
+import { groupFunctions, CONSUMER_DONE, type Runtime } from '../runtime.js';
 import type { ChannelContext } from '../types.js';
 import { queuePrefix, workerConnection, type DurableConfig } from './connection.js';
 import { fromJobData, JOB_ID_KEY, TRACE_KEY } from './job-data.js';
@@ -81,8 +81,7 @@ export class DurableRunner {
       log: this.runtime.logger.child({ consumer: consumerName, jobId, attempt: job.attemptsMade + 1, ...(traceparent ? { trace_id: traceId(traceparent) } : {}) }),
       locals: { jobId, attempt: job.attemptsMade + 1 },
       send: (channel, next, options) => this.runtime.send(channel, next, { traceparent, ...options }),
-      groupSend: (group, next) => this.runtime.layer.groupSend(group, next),
-      broadcast: (group, data, options) => broadcast(this.runtime, group, data, options),
+      ...groupFunctions(this.runtime),
     };
     try {
       await compose(this.runtime.app.middleware, ctx, async () => {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { describeError, parseServerToWorker, traceId, type HttpRequest as HttpRequestMessage, type WireMessage } from '../../schemas/index.js';
 import { compose } from '../middleware.js';
-import { broadcast, Lifetime, type Runtime } from '../runtime.js';
+import { groupFunctions, Lifetime, type Runtime } from '../runtime.js';
 import type { HttpContext } from '../types.js';
 import { ClientDisconnected, ExchangeIO } from './exchange-io.js';
 import { readReady } from './ready-body.js';
@@ -146,8 +146,7 @@ function httpContext(
     },
     locals: {},
     send: (channel, message, options) => runtime.send(channel, message, { traceparent, ...options }),
-    groupSend: (group, message) => layer.groupSend(group, message),
-    broadcast: (group, data, options) => broadcast(runtime, group, data, options),
+    ...groupFunctions(runtime),
     earlyHints: (links, headers = []) => io.send({ type: 'http.response.early_hints', links, headers }),
     async push(path, headers = []) {
       // The server pushes where the stream allows it, and sends a preload hint otherwise.

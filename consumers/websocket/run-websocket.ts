@@ -3,7 +3,7 @@ import { describeError, checkWebsocketReply, connectionEvent, parseServerToWorke
 import type { SendOptions } from '../durable/options.js';
 import { HeaderList } from '../http/headers.js';
 import { compose } from '../middleware.js';
-import { broadcast, Lifetime, type Runtime } from '../runtime.js';
+import { groupFunctions, Lifetime, type Runtime } from '../runtime.js';
 import type { WebSocketConsumer, WebSocketContext, WebSocketMessage } from '../types.js';
 
 /**
@@ -217,8 +217,8 @@ function websocketContext(
       note.deny();
       return toClient({ type: 'websocket.close', code, reason });
     },
-    async groupAdd(group) {
-      await layer.groupAdd(group, reply);
+    async groupAdd(group, options) {
+      await layer.groupAdd(group, reply, options);
       groups.add(group);
     },
     async groupDiscard(group) {
@@ -228,8 +228,7 @@ function websocketContext(
     get groups() {
       return [...groups];
     },
-    groupSend: (group, message) => layer.groupSend(group, message),
-    broadcast: (group, data, options) => broadcast(runtime, group, data, options),
+    ...groupFunctions(runtime),
   };
   return ctx;
 }

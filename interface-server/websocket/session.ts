@@ -1,9 +1,10 @@
 import type { RawData, WebSocket } from 'ws';
-import { ChannelFull, deadlines, inboxOf, LayerUnavailable, type Expiring, type Recipient } from '../../channel-layer/index.js';
+import { ChannelFull, deadlines, inboxOf, LayerUnavailable, type Expiring, type GroupPosition, type Recipient, type Unrecoverable } from '../../channel-layer/index.js';
 import { checkDone, checkWebsocketReply, EventSequence, parseWorkerToServer, ProtocolViolation, type WebsocketAccept, type WireMessage } from '../../schemas/index.js';
 import type { ServerContext } from '../context.js';
 import { logFailure, NoWorker, outcomeOf, QueueOverflow, WorkerTimeout } from '../failures.js';
 import type { RequestScope } from '../http/scope.js';
+import { clientFraming, followedFrame, historyFrame, messageFrame, positionFrame, type ClientFraming } from './client-frames.js';
 import { leftOut, parseBroadcast, PROTOCOL_TYPE } from './group-messages.js';
 import { CLOSED, type SessionState } from './session-state.js';
 import { listenTo, type SocketEvents } from './socket-listeners.js';
@@ -49,6 +50,12 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
 
   /** The route's channel: what metrics and logs name, whoever takes the events. */
   private readonly route: string;
+  /** Set when the client speaks switchyard/client's framing (client-frames.ts). */
+  private readonly framing: ClientFraming | undefined;
+  /** Positions in groups with history, for a client without the framing (a re-join recovers from them). */
+  private positions: Map<string, GroupPosition> | undefined;
+  /** Group frames that came before the socket was open (a recovery begun in `connect`), written once it is. */
+  private early: (string | Uint8Array)[] | undefined;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -64,6 +71,7 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
     this.state = { phase: 'connecting', handshake, socketGone: false };
     this.path = scope.path;
     this.httpVersion = scope.http_version;
+    this.framing = clientFraming(scope.query_string);
     this.events = new EventSequence(ctx.options.limits.websocketQueueLimit);
   }
 
@@ -103,11 +111,12 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
     this.enqueue(connect);
   }
 
-  deliver(message: WireMessage, group: string | undefined): void {
+  deliver(message: WireMessage, group: string | undefined, position?: GroupPosition): void {
     if (this.state.phase === 'closed') return;
     this.ctx.metrics?.received(this.route, 1);
     if (group !== undefined) {
-      this.fromGroup(message, group);
+      if (position !== undefined) this.saw(group, position);
+      this.fromGroup(message, group, position);
       return;
     }
     // A bad message fails the connection, but the session goes on: the disconnect event still
@@ -116,6 +125,38 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
       this.handle(message);
     } catch (error) {
       this.fail(error);
+    }
+  }
+
+  /** Where the client stands in `group`: what it said when it connected, or what it has been sent since. */
+  positionIn(group: string): GroupPosition | undefined {
+    return (this.framing?.positions ?? this.positions)?.get(group);
+  }
+
+  followed(group: string, position: GroupPosition, missed: Unrecoverable | undefined): void {
+    if (this.state.phase === 'closed') return;
+    this.saw(group, position);
+    if (this.framing !== undefined) this.toClient(followedFrame(group, position, missed));
+  }
+
+  private saw(group: string, position: GroupPosition): void {
+    const positions = this.framing?.positions ?? (this.positions ??= new Map());
+    positions.set(group, position);
+  }
+
+  /**
+   * Writes a group's frame: at once on an open socket, kept until it opens while the handshake
+   * is still going (a recovery begun in `connect` comes before the accept), dropped once closing.
+   */
+  private toClient(frame: string | Uint8Array): void {
+    const state = this.state;
+    if (state.phase === 'open' && state.ws !== undefined) {
+      state.ws.send(frame);
+      this.framesOut++;
+    } else if (state.phase === 'connecting' || state.phase === 'open') {
+      const early = (this.early ??= []);
+      if (early.length >= this.ctx.options.limits.websocketQueueLimit) this.fail(new QueueOverflow(early.length));
+      else early.push(frame);
     }
   }
 
@@ -168,20 +209,21 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
    * round trip per member. Custom types become events for the consumer; what is neither is
    * ignored, since a group message must never break its members' connections.
    */
-  private fromGroup(raw: WireMessage, group: string): void {
+  private fromGroup(raw: WireMessage, group: string, position: GroupPosition | undefined): void {
     if (raw.type === 'websocket.send' || raw.type === 'websocket.close') {
       const message = parseBroadcast(raw);
       if (message instanceof Error) {
         this.ctx.logger.warn({ group, err: message }, `ignored a malformed "${raw.type}" sent to group ${group}`);
         return;
       }
-      const state = this.state;
-      if (state.phase !== 'open' || state.ws === undefined) return;
       if (message.type === 'websocket.send') {
         if (leftOut(message.except, this.reply)) return;
-        state.ws.send(message.text ?? message.bytes!);
-        this.framesOut++;
-      } else if (message.type === 'websocket.close') {
+        this.broadcastFrame(group, position, message.text, message.bytes);
+        return;
+      }
+      const state = this.state;
+      if (state.phase !== 'open' || state.ws === undefined) return;
+      if (message.type === 'websocket.close') {
         this.state = { phase: 'closing', ws: state.ws };
         state.ws.close(message.code, message.reason);
       }
@@ -192,6 +234,18 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
       return;
     }
     if (this.state.phase === 'open' || this.state.phase === 'connecting') this.enqueue({ ...raw }, true);
+  }
+
+  /** A group's `websocket.send`, framed for switchyard/client with its position when it has one. */
+  private broadcastFrame(group: string, position: GroupPosition | undefined, text: string | undefined, bytes: Uint8Array | undefined): void {
+    if (this.framing === undefined) {
+      this.toClient(text ?? bytes!);
+    } else if (text !== undefined) {
+      this.toClient(position === undefined ? messageFrame(text) : historyFrame(group, position, text));
+    } else {
+      if (position !== undefined) this.toClient(positionFrame(group, position));
+      this.toClient(bytes!);
+    }
   }
 
   private handle(raw: WireMessage): void {
@@ -226,7 +280,7 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
         return;
       case 'websocket.send':
         if (state.phase === 'open' && state.ws !== undefined) {
-          state.ws.send(message.text ?? message.bytes!);
+          state.ws.send(message.text === undefined ? message.bytes! : this.framing === undefined ? message.text : messageFrame(message.text));
           this.framesOut++;
         }
         return;
@@ -270,6 +324,9 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
     // Listeners shared by every connection, finding theirs through the socket: an idle
     // connection holds no closures of its own.
     listenTo(ws, this);
+    const early = this.early;
+    this.early = undefined;
+    for (const frame of early ?? []) this.toClient(frame);
     this.ctx.logger.debug({ path: this.path, http_version: this.httpVersion, reply_channel: this.reply }, 'websocket open');
   }
 
