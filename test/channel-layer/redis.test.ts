@@ -1,7 +1,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { RedisLayer } from '../../channel-layer/index.js';
 import { RedisServer } from '../helpers/redis-server.js';
-import { channelLayerContract } from './contract.js';
+import { channelLayerContract, type LayerFactory } from './contract.js';
 import { groupHistoryContract } from './history-contract.js';
 
 let redis: RedisServer;
@@ -12,20 +12,15 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-channelLayerContract('redis', () => {
+/** Layers on one fresh prefix of the file's server: each call another process. */
+function namespace(): LayerFactory {
   const prefix = `test-${Math.random().toString(36).slice(2, 10)}`;
   return async (options = {}) => {
     const layer = new RedisLayer({ ...options, url: redis.url, prefix });
     await layer.waitUntilReady();
     return layer;
   };
-});
+}
 
-groupHistoryContract('redis', () => {
-  const prefix = `test-${Math.random().toString(36).slice(2, 10)}`;
-  return async (options = {}) => {
-    const layer = new RedisLayer({ ...options, url: redis.url, prefix });
-    await layer.waitUntilReady();
-    return layer;
-  };
-});
+channelLayerContract('redis', namespace);
+groupHistoryContract('redis', namespace);
