@@ -8,7 +8,9 @@
  * broadcast to 1,000 group members, memory per idle WebSocket, WebSocket connects/s, Redis
  * commands per HTTP request, and the latency added at one connection; then (9.) the same HTTP
  * load and a broadcast through a local 3-primary Redis Cluster beside one Redis, with the
- * busiest primary's share of the commands (bench/cluster/compare.ts). Every scenario starts its
+ * busiest primary's share of the commands (bench/cluster/compare.ts); then (10.) a broadcast to a
+ * group with history beside one without, and the time 1,000 clients take to be back after a
+ * server restart (bench/history.ts). Every scenario starts its
  * own processes (bench/suite/targets.ts) and runs 3 times, interleaved with the other targets
  * (the order rotates run by run) so the machine's noise hits all alike; cells are median
  * (min–max), ratios are to plain Node, run by run. `--quick` does one short run of each.
@@ -40,6 +42,7 @@ import { legend } from './suite/legend.js';
 import { formatCpu } from './suite/procstat.js';
 import type { Context, RunResult, Scenario } from './suite/scenario.js';
 import { compareCluster } from './cluster/compare.js';
+import { compareHistory } from './history.js';
 import { broadcast } from './suite/scenarios/broadcast.js';
 import { connects } from './suite/scenarios/connects.js';
 import { echo } from './suite/scenarios/echo.js';
@@ -57,6 +60,8 @@ const SCENARIOS = ONLY === undefined ? ALL_SCENARIOS : ALL_SCENARIOS.filter((sce
 const RESULTS_FILE = fileURLToPath(new URL('RESULTS.md', import.meta.url));
 const CLUSTER_SECTION = '9. Redis Cluster (3 primaries) beside one Redis';
 const RUN_CLUSTER = ONLY === undefined || ONLY.some((prefix) => CLUSTER_SECTION.startsWith(prefix));
+const HISTORY_SECTION = '10. Group history: a broadcast with and without, and 1,000 clients back after a server restart';
+const RUN_HISTORY = ONLY === undefined || ONLY.some((prefix) => HISTORY_SECTION.startsWith(prefix));
 
 async function main(): Promise<number> {
   const started = Date.now();
@@ -97,6 +102,12 @@ async function main(): Promise<number> {
           return `FAILED: ${error instanceof Error ? error.message : String(error)}`;
         })
       : undefined;
+    const history = RUN_HISTORY
+      ? await compareHistory({ rounds: SIZE.runs, members: SIZE.broadcastMembers }).catch((error: unknown) => {
+          console.error(`    ${HISTORY_SECTION} FAILED: ${String(error)}`);
+          return `FAILED: ${error instanceof Error ? error.message : String(error)}`;
+        })
+      : undefined;
     const minutes = ((Date.now() - started) / 60_000).toFixed(1);
     const section = [
       `## Main suite${QUICK ? ' (--quick: 1 short run each)' : ''}: ${new Date().toISOString().slice(0, 10)}`,
@@ -113,6 +124,7 @@ async function main(): Promise<number> {
       table(results),
       '',
       ...(cluster === undefined ? [] : [`### ${CLUSTER_SECTION}`, '', cluster, '']),
+      ...(history === undefined ? [] : [`### ${HISTORY_SECTION}`, '', history, '']),
       '### Notes',
       '',
       legend(),

@@ -42,6 +42,20 @@ interface HistoryRead extends HistoryState {
 /** Read after this when the member asks for nothing back: no entries, just the state. */
 const NOTHING_TO_READ = Number.MAX_SAFE_INTEGER;
 
+/**
+ * A read of group-history-v1.lua: `[epoch, first, last, offset, envelope, …]` after `after`
+ * (the history begun, with a new epoch, if it has none).
+ */
+function readHistory(redis: ScriptedRedis, keys: RedisKeys, group: string, rule: HistoryRule, now: number, after: number): Promise<(Buffer | number)[]> {
+  return redis.switchyardGroupHistoryV1Buffer(keys.historyState(group), keys.history(group), 'read', newEpoch(), now, rule.size, rule.maxAgeMs, rule.maxAgeMs + HISTORY_STATE_EXTRA_MS, after, READ_BATCH);
+}
+
+/** Where a group's history stands now: a member joined now needs what comes after it. */
+export async function positionNow(redis: ScriptedRedis, keys: RedisKeys, group: string, rule: HistoryRule, now: number): Promise<GroupPosition> {
+  const [epoch, , last] = await readHistory(redis, keys, group, rule, now, NOTHING_TO_READ);
+  return { epoch: epoch!.toString(), offset: Number(last) };
+}
+
 /** What the layer gives the feeds: how to reach a member, and how to report. */
 export interface FeedOutlet {
   deliver(channel: string, message: WireMessage, group: string, position: GroupPosition): void;
@@ -205,18 +219,7 @@ export class GroupFeeds {
 
   private async readHistory(feed: Feed, after: number): Promise<HistoryRead> {
     const { group, rule } = feed;
-    const reply = await this.redis.switchyardGroupHistoryV1Buffer(
-      this.keys.historyState(group),
-      this.keys.history(group),
-      'read',
-      newEpoch(),
-      this.clock(),
-      rule.size,
-      rule.maxAgeMs,
-      rule.maxAgeMs + HISTORY_STATE_EXTRA_MS,
-      after,
-      READ_BATCH,
-    );
+    const reply = await readHistory(this.redis, this.keys, group, rule, this.clock(), after);
     const entries: HistoryRead['entries'] = [];
     for (let i = 3; i < reply.length; i += 2) {
       const offset = Number(reply[i]);

@@ -16,7 +16,7 @@ import type {
 } from '../contract.js';
 import { decodePresence, encodePresence, HistoryRules, newEpoch, presenceEvent, presenceStats, type HistoryRule } from '../history.js';
 import { historyMemberError } from '../memory/layer.js';
-import { GroupFeeds, HISTORY_STATE_EXTRA_MS } from './group-feeds.js';
+import { GroupFeeds, HISTORY_STATE_EXTRA_MS, positionNow } from './group-feeds.js';
 import { systemClock, type Clock } from '../clock.js';
 import { ChannelFull, InvalidName, LayerClosed, LayerUnavailable, LayoutMismatch } from '../errors.js';
 import { LinkedAbort, unlimited } from '../linked-abort.js';
@@ -303,7 +303,15 @@ export class RedisLayer implements ChannelLayer {
     if (inbox !== undefined) added.push(this.redis.switchyardGroupJoinedV1(this.keys.joined(inbox), channel, group, this.options.heartbeatTimeoutMs));
     // Its holder follows the group's history from here (or from `since`): told after the
     // sender's earlier messages to it, in their order.
-    if (rule !== undefined) added.push(this.control(channel, { type: FOLLOW, group, rule: { ...rule }, ...(options.since === undefined ? {} : { since: { ...options.since } }) }));
+    // It gets every message after the history's position now (`at`), or after an earlier one it
+    // knows (`since`, or its holder's), whatever reaches its holder first.
+    if (rule !== undefined) {
+      added.push(
+        positionNow(this.redis, this.keys, group, rule, this.clock()).then((at) =>
+          this.control(channel, { type: FOLLOW, group, rule: { ...rule }, at, ...(options.since === undefined ? {} : { since: { ...options.since } }) }),
+        ),
+      );
+    }
     await Promise.all(added).catch(rethrowLayerError);
     if (this.held.has(channel)) this.remember(channel, group);
     if (options.announce === true) await this.groupSend(group, presenceEvent('join', group, channel, options.info));
@@ -349,7 +357,7 @@ export class RedisLayer implements ChannelLayer {
       // The sender's rule: this process (an interface server) may not know the app's.
       const rule = isRule(message.rule) ? message.rule : this.histories.of(message.group);
       if (rule === undefined) return;
-      const since = isPosition(message.since) ? message.since : this.recipients.get(channel)?.positionIn?.(message.group);
+      const since = isPosition(message.since) ? message.since : (this.recipients.get(channel)?.positionIn?.(message.group) ?? (isPosition(message.at) ? message.at : undefined));
       this.followers().follow(message.group, rule, channel, since);
       this.remember(channel, message.group);
     } else this.feeds?.unfollow(message.group, channel);

@@ -98,6 +98,17 @@ export function groupHistoryContract(name: string, newNamespace: () => LayerFact
       expect(m.got[0]!.position!.epoch).toBe(m.follows[0]!.position.epoch);
     });
 
+    it('gives a member every message sent once its join resolved, even before its holder follows the group', async () => {
+      const server = await layer();
+      const worker = await layer();
+      await worker.groupSend('room.now', { type: 't', i: 0 });
+      const m = member();
+      await worker.groupAdd('room.now', server.openChannel(m, 'ws'));
+      await worker.groupSend('room.now', { type: 't', i: 1 }); // at once: the holder may not follow yet
+      await m.until(() => m.got.length === 1 && m.follows.length === 1, 'the message sent right after the join');
+      expect(m.got.map((g) => [g.message.i, g.position?.offset])).toEqual([[1, 2]]);
+    });
+
     it('recovers what a member missed, in order, before live messages, once each', async () => {
       const server = await layer();
       const worker = await layer();
