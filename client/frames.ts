@@ -11,6 +11,7 @@ export type Frame =
   | { kind: 'message'; text: string }
   | { kind: 'history'; group: string; position: GroupPosition; text: string }
   | { kind: 'position'; group: string; position: GroupPosition }
+  | { kind: 'advance'; group: string; position: GroupPosition }
   | { kind: 'followed'; group: string; position: GroupPosition; missed: string | undefined }
   | { kind: 'unknown'; text: string };
 
@@ -35,6 +36,10 @@ export function parseFrame(frame: string): Frame {
       const head = at(body);
       return head === undefined ? { kind: 'unknown', text: frame } : { kind: 'position', group: head.group, position: head.position };
     }
+    case 'a': {
+      const head = at(body);
+      return head === undefined ? { kind: 'unknown', text: frame } : { kind: 'advance', group: head.group, position: head.position };
+    }
     case 'f': {
       const head = at(body);
       return head === undefined ? { kind: 'unknown', text: frame } : { kind: 'followed', group: head.group, position: head.position, missed: head.rest[0] };
@@ -46,7 +51,10 @@ export function parseFrame(frame: string): Frame {
 
 /** The query a (re)connect carries: the framing asked for, and the last position seen in each group. */
 export function connectUrl(base: string, positions: ReadonlyMap<string, GroupPosition>): string {
-  const url = new URL(base);
+  // Relative to the page in a browser (`/ws/chat`); http(s) becomes ws(s).
+  const url = new URL(base, (globalThis as { location?: { href: string } }).location?.href);
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  else if (url.protocol === 'https:') url.protocol = 'wss:';
   url.searchParams.set('sy', '1');
   const since = [...positions].map(([group, { epoch, offset }]) => `${group}~${epoch}~${offset}`).join(',');
   if (since === '') url.searchParams.delete('sy_since');

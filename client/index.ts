@@ -75,6 +75,8 @@ export class OfflineBufferFull extends Error {
 }
 
 const OPEN = 1;
+/** How long a connection must stay open for the reconnect delays to start over. */
+const HELD_MS = 5_000;
 
 export class SwitchyardClient {
   private socket: WebSocketLike | undefined;
@@ -83,6 +85,7 @@ export class SwitchyardClient {
   private readonly outbox: (string | ArrayBufferLike | ArrayBufferView)[] = [];
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private held: ReturnType<typeof setTimeout> | undefined;
   private current: ClientState = 'connecting';
   /** A binary frame's position, sent just before it. */
   private nextBinary: { group: string; position: GroupPosition } | undefined;
@@ -149,6 +152,7 @@ export class SwitchyardClient {
     if (this.current === 'closed') return;
     this.current = 'closed';
     clearTimeout(this.timer);
+    clearTimeout(this.held);
     this.outbox.length = 0;
     this.socket?.close(code, reason);
   }
@@ -161,7 +165,9 @@ export class SwitchyardClient {
     socket.onopen = () => {
       if (this.socket !== socket) return;
       this.current = 'open';
-      this.attempt = 0;
+      // Backoff starts over only once a connection has held: a server that accepts and then
+      // closes at once is not tried again at the shortest delay for ever.
+      this.held = setTimeout(() => (this.attempt = 0), HELD_MS);
       this.emit('open');
       this.flush();
     };
@@ -173,6 +179,7 @@ export class SwitchyardClient {
       if (this.socket !== socket) return;
       this.socket = undefined;
       this.nextBinary = undefined;
+      clearTimeout(this.held);
       const reconnecting = this.current !== 'closed' && this.options.shouldReconnect(event.code);
       this.emit('close', { code: event.code, reason: event.reason, reconnecting });
       if (!reconnecting) {
@@ -210,13 +217,16 @@ export class SwitchyardClient {
       case 'position':
         this.nextBinary = { group: frame.group, position: frame.position };
         return;
+      case 'advance':
+        this.advance(frame.group, frame.position);
+        return;
       case 'followed':
         this.positionsByGroup.set(frame.group, frame.position);
         if (frame.missed !== undefined) this.emit('unrecoverable', { group: frame.group, reason: frame.missed, position: frame.position });
         this.emit('followed', { group: frame.group, position: frame.position });
         return;
       default:
-        this.deliver(data, {}); // not framed (an older server): as it came
+        this.deliver(data, {}); // a frame of no kind it knows: as it came
     }
   }
 

@@ -26,8 +26,10 @@ interface Feed {
   group: string;
   rule: HistoryRule;
   members: Map<string, Member>;
-  /** The highest offset published that this process has seen. */
-  seen: number;
+  /** Messages heard on the subscription: a catch-up that heard some while it read reads again. */
+  heard: number;
+  /** The last message heard. */
+  last: GroupPosition | undefined;
   /** Settles once the subscription is in place: reads wait for it, so what follows them is heard. */
   subscribed: Promise<unknown>;
   /** History reads in flight, by the offset read after: members at one position share one. */
@@ -78,6 +80,8 @@ export class GroupFeeds {
   private readonly byTopic = new Map<string, Feed>();
   private closed = false;
   private connectedOnce = false;
+  /** Times the subscriber came back: a catch-up running across one reads again. */
+  private resubscriptions = 0;
 
   constructor(
     private readonly redis: ScriptedRedis,
@@ -88,19 +92,33 @@ export class GroupFeeds {
   ) {
     subscriber.on('messageBuffer', (topic: Buffer, payload: Buffer) => this.published(topic.toString(), payload));
     subscriber.on('ready', () => {
-      // ioredis subscribes again by itself; what was published meanwhile comes from the history.
-      if (this.connectedOnce) for (const feed of this.feeds.values()) this.catchUpAll(feed);
-      this.connectedOnce = true;
+      if (!this.connectedOnce) {
+        this.connectedOnce = true;
+        return;
+      }
+      // ioredis subscribes again by itself, after 'ready': a PING answered comes after those
+      // subscriptions. What was published meanwhile then comes from the history.
+      subscriber
+        .ping()
+        .then(() => {
+          this.resubscriptions++;
+          for (const feed of this.feeds.values()) this.catchUpAll(feed);
+        })
+        .catch(() => {}); // gone again: the next 'ready' does it
     });
   }
 
-  /** `channel` follows `group` (under `rule`), from `since` when it asks to recover. */
-  follow(group: string, rule: HistoryRule, channel: string, since: GroupPosition | undefined): void {
+  /**
+   * `channel` follows `group` (under `rule`), from `since`. A channel that follows it already
+   * goes on from where it is, unless `restart` (it asked for a position of its own).
+   */
+  follow(group: string, rule: HistoryRule, channel: string, since: GroupPosition | undefined, restart: boolean): void {
     if (this.closed) return;
     let feed = this.feeds.get(group);
+    if (feed?.members.has(channel) === true && !restart) return;
     if (feed === undefined) {
       const subscribed = this.subscriber.subscribe(this.keys.feed(group)).catch((error: unknown) => this.outlet.warn(`cannot subscribe to group ${group}: ${describeError(error)}`, error));
-      feed = { group, rule, members: new Map(), seen: 0, subscribed, reads: new Map() };
+      feed = { group, rule, members: new Map(), heard: 0, last: undefined, subscribed, reads: new Map() };
       this.feeds.set(group, feed);
       this.byTopic.set(this.keys.feed(group), feed);
     }
@@ -138,9 +156,10 @@ export class GroupFeeds {
     const offset = Number(payload.subarray(0, space).toString());
     const epoch = payload.subarray(space + 1, second).toString();
     const decoded = this.decode(feed.group, offset, payload.subarray(second + 1));
-    feed.seen = Math.max(feed.seen, offset);
+    feed.heard++;
+    feed.last = { epoch, offset };
     for (const [channel, member] of feed.members) {
-      if (member.catchingUp) continue; // its read ends by looking at what was seen meanwhile
+      if (member.catchingUp) continue; // its read ends by looking at what was heard meanwhile
       if (member.epoch !== epoch || offset > member.cursor + 1) {
         // A gap, or the history began again under this member: the history says what it missed.
         void this.catchUp(feed, channel, member);
@@ -169,7 +188,8 @@ export class GroupFeeds {
   /**
    * Brings one member up to date from the history: on its first follow from the position it
    * asked for (or from now), then told where it stands; later from its own offset, after a gap.
-   * It ends once the member has everything this process has seen published.
+   * It ends once the member has everything this process has heard published, and the
+   * subscriber has not come back meanwhile.
    */
   private async catchUp(feed: Feed, channel: string, member: Member): Promise<void> {
     member.catchingUp = true;
@@ -178,6 +198,8 @@ export class GroupFeeds {
     try {
       await feed.subscribed;
       for (;;) {
+        const heard = feed.heard;
+        const resubscriptions = this.resubscriptions;
         const asked = member.epoch === '' ? member.since : { epoch: member.epoch, offset: member.cursor };
         const read = await this.read(feed, asked?.offset ?? NOTHING_TO_READ);
         if (feed.members.get(channel) !== member) return; // it left meanwhile
@@ -197,7 +219,9 @@ export class GroupFeeds {
         if (member.cursor < read.last && read.entries.length > 0) continue; // more than one read holds
         if (tell !== undefined) this.outlet.followed(channel, feed.group, { epoch: read.epoch, offset: member.cursor }, tell.missed);
         tell = undefined;
-        if (feed.seen <= member.cursor) return;
+        const last = feed.last;
+        const caughtUp = last !== undefined && last.epoch === member.epoch && last.offset <= member.cursor;
+        if (resubscriptions === this.resubscriptions && (heard === feed.heard || caughtUp)) return;
       }
     } catch (error) {
       // Redis is away: the subscriber's reconnect (or the next message's gap) reads again.

@@ -77,6 +77,11 @@ export class RedisLayer implements ChannelLayer {
   private readonly sender: BatchedSender;
   private readonly capacities: CapacityTable;
   private readonly histories: HistoryRules;
+  /**
+   * Rules of groups this process was told to follow (an interface server knows no app's rules):
+   * what it sends to them itself (a member's leave) is recorded like the rest.
+   */
+  private readonly learnedRules = new Map<string, HistoryRule>();
   /** The groups with history this process's channels follow; made at the first follow. */
   private feeds: GroupFeeds | undefined;
   /** This process's inbox and the channels it holds (`held`; `recipients` for those from `openChannel`). */
@@ -335,7 +340,7 @@ export class RedisLayer implements ChannelLayer {
       this.redis.hget(this.keys.presence(group), channel),
       this.redis.zrem(this.keys.group(group), channel),
       this.redis.hdel(this.keys.presence(group), channel),
-      this.histories.of(group) === undefined || inboxOf(channel) === undefined || released ? undefined : this.control(channel, { type: UNFOLLOW, group }),
+      this.ruleOf(group) === undefined || inboxOf(channel) === undefined || released ? undefined : this.control(channel, { type: UNFOLLOW, group }),
     ]);
     // Announced once, by whoever removed the record (a discard and a release may race).
     if (removed === 1 && record?.startsWith('a') === true) await this.groupSend(group, presenceEvent('leave', group, channel, decodePresence(record.slice(1))));
@@ -354,25 +359,43 @@ export class RedisLayer implements ChannelLayer {
   private controlled(channel: string, message: WireMessage): void {
     if (!this.held.has(channel) || typeof message.group !== 'string') return;
     if (message.type === FOLLOW) {
+      if (this.closing.signal.aborted) return;
       // The sender's rule: this process (an interface server) may not know the app's.
       const rule = isRule(message.rule) ? message.rule : this.histories.of(message.group);
       if (rule === undefined) return;
-      const since = isPosition(message.since) ? message.since : (this.recipients.get(channel)?.positionIn?.(message.group) ?? (isPosition(message.at) ? message.at : undefined));
-      this.followers().follow(message.group, rule, channel, since);
+      this.learnRule(message.group, rule);
+      const asked = isPosition(message.since) ? message.since : this.recipients.get(channel)?.positionIn?.(message.group);
+      this.followers().follow(message.group, rule, channel, asked ?? (isPosition(message.at) ? message.at : undefined), asked !== undefined);
       this.remember(channel, message.group);
     } else this.feeds?.unfollow(message.group, channel);
+  }
+
+  private ruleOf(group: string): HistoryRule | undefined {
+    return this.histories.of(group) ?? this.learnedRules.get(group);
+  }
+
+  private learnRule(group: string, rule: HistoryRule): void {
+    if (this.learnedRules.size >= MAX_LEARNED_RULES) this.learnedRules.clear();
+    this.learnedRules.set(group, { size: rule.size, maxAgeMs: rule.maxAgeMs });
   }
 
   private followers(): GroupFeeds {
     this.feeds ??= new GroupFeeds(
       this.redis,
-      openConnection(this.options, `${this.inbox}feed`, { enableOfflineQueue: true }),
+      // Its subscriptions wait for a connection, and are made again after each reconnect.
+      openConnection(this.options, `${this.inbox}feed`, { enableOfflineQueue: true, maxRetriesPerRequest: null, autoResendUnfulfilledCommands: true }),
       this.keys,
       {
         // Sent long ago, maybe, but asked for now: not subject to the channels' expiry.
         deliver: (channel, message, group, position) => void this.deliverLocally(channel, message, this.clock(), group, position),
         followed: (channel, group, position, missed) => this.recipients.get(channel)?.followed?.(group, position, missed),
-        warn: (line, error) => this.options.onWarning?.(line, error),
+        warn: (line, error) => {
+          try {
+            this.options.onWarning?.(line, error);
+          } catch {
+            // a warning that cannot be told must not break delivery
+          }
+        },
       },
       this.clock,
     );
@@ -389,7 +412,7 @@ export class RedisLayer implements ChannelLayer {
     assertGroupName(group);
     assertMessage(message);
     this.assertAvailable();
-    const rule = this.histories.of(group);
+    const rule = this.ruleOf(group);
     if (rule !== undefined) return this.recordAndPublish(group, rule, message);
     if (this.home === undefined || this.awaitingLayout > 0) (await this.layoutTurn())();
     const parts = encodeGroupParts(message, this.clock());
@@ -766,6 +789,9 @@ function rotate<T>(items: T[], by: number): T[] {
 
 function noop(): void {}
 
+/** Groups whose learned rule a process keeps (an interface server follows what it is told). */
+const MAX_LEARNED_RULES = 10_000;
+
 /** Control messages between layers (history.ts): the holder of a channel follows a group's history, or stops. */
 const FOLLOW = 'layer.follow';
 const UNFOLLOW = 'layer.unfollow';
@@ -775,7 +801,9 @@ function isRule(value: unknown): value is HistoryRule {
 }
 
 function isPosition(value: unknown): value is GroupPosition {
-  return typeof value === 'object' && value !== null && typeof (value as GroupPosition).epoch === 'string' && Number.isInteger((value as GroupPosition).offset);
+  if (typeof value !== 'object' || value === null) return false;
+  const { epoch, offset } = value as GroupPosition;
+  return typeof epoch === 'string' && epoch !== '' && Number.isSafeInteger(offset) && offset >= 0;
 }
 
 /** Why the losing half of a mixed receive is cancelled. */

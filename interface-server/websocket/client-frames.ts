@@ -9,6 +9,8 @@ import type { GroupPosition, Unrecoverable } from '../../channel-layer/index.js'
  *   m<text>                              a message
  *   h<group>~<epoch>~<offset>\n<text>    a message of a group with history, at its position
  *   p<group>~<epoch>~<offset>            the position of the binary frame that follows
+ *   a<group>~<epoch>~<offset>            the position of a group message the client is not sent
+ *                                        (an event for the consumer, a broadcast that left it out)
  *   f<group>~<epoch>~<offset>[~<why>]    the connection follows the group from that position on;
  *                                        `why` (epoch, trimmed) when what it missed is lost
  *
@@ -30,7 +32,13 @@ export function clientFraming(query: Uint8Array): ClientFraming | undefined {
   const positions = new Map<string, GroupPosition>();
   const since = SINCE.exec(text)?.[1];
   if (since !== undefined) {
-    for (const item of decodeURIComponent(since).split(',').slice(0, MAX_GROUPS)) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(since);
+    } catch {
+      decoded = ''; // not a percent-encoding: it names no position
+    }
+    for (const item of decoded.split(',').slice(0, MAX_GROUPS)) {
       const [group, epoch, offset] = item.split('~');
       const n = Number(offset);
       if (group && epoch && Number.isSafeInteger(n) && n >= 0) positions.set(group, { epoch, offset: n });
@@ -47,5 +55,6 @@ const at = (group: string, position: GroupPosition): string => `${group}~${posit
 export const messageFrame = (text: string): string => `m${text}`;
 export const historyFrame = (group: string, position: GroupPosition, text: string): string => `h${at(group, position)}\n${text}`;
 export const positionFrame = (group: string, position: GroupPosition): string => `p${at(group, position)}`;
+export const advanceFrame = (group: string, position: GroupPosition): string => `a${at(group, position)}`;
 export const followedFrame = (group: string, position: GroupPosition, missed: Unrecoverable | undefined): string =>
   `f${at(group, position)}${missed === undefined ? '' : `~${missed}`}`;

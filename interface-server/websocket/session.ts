@@ -4,13 +4,16 @@ import { checkDone, checkWebsocketReply, EventSequence, parseWorkerToServer, Pro
 import type { ServerContext } from '../context.js';
 import { logFailure, NoWorker, outcomeOf, QueueOverflow, WorkerTimeout } from '../failures.js';
 import type { RequestScope } from '../http/scope.js';
-import { clientFraming, followedFrame, historyFrame, messageFrame, positionFrame, type ClientFraming } from './client-frames.js';
+import { advanceFrame, clientFraming, followedFrame, historyFrame, messageFrame, positionFrame, type ClientFraming } from './client-frames.js';
 import { leftOut, parseBroadcast, PROTOCOL_TYPE } from './group-messages.js';
 import { CLOSED, type SessionState } from './session-state.js';
 import { listenTo, type SocketEvents } from './socket-listeners.js';
 import { agreedExtensions } from './upgrader.js';
 import type { Handshake } from './handshake.js';
 
+
+/** Most messages a group history holds (the `groupHistory` rules' limit): a recovery's most frames. */
+const MAX_HISTORY_SIZE = 100_000;
 
 /** How the server accepts a handshake it takes at once: as a consumer without `connect` would. */
 const AT_ONCE: WebsocketAccept = { type: 'websocket.accept', subprotocol: null, headers: [] };
@@ -155,7 +158,8 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
       this.framesOut++;
     } else if (state.phase === 'connecting' || state.phase === 'open') {
       const early = (this.early ??= []);
-      if (early.length >= this.ctx.options.limits.websocketQueueLimit) this.fail(new QueueOverflow(early.length));
+      // Room for a whole recovery (a history holds at most MAX_HISTORY_SIZE) and what comes live meanwhile.
+      if (early.length >= MAX_HISTORY_SIZE + this.ctx.options.limits.websocketQueueLimit) this.fail(new QueueOverflow(early.length));
       else early.push(frame);
     }
   }
@@ -217,8 +221,8 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
         return;
       }
       if (message.type === 'websocket.send') {
-        if (leftOut(message.except, this.reply)) return;
-        this.broadcastFrame(group, position, message.text, message.bytes);
+        if (leftOut(message.except, this.reply)) this.skipped(group, position);
+        else this.broadcastFrame(group, position, message.text, message.bytes);
         return;
       }
       const state = this.state;
@@ -234,6 +238,12 @@ export class WebSocketSession implements Recipient, Expiring, SocketEvents {
       return;
     }
     if (this.state.phase === 'open' || this.state.phase === 'connecting') this.enqueue({ ...raw }, true);
+    this.skipped(group, position); // the consumer answers it: the client is not sent it again after a reconnect
+  }
+
+  /** A positioned group message the client is not sent as such: it moves the client's position on. */
+  private skipped(group: string, position: GroupPosition | undefined): void {
+    if (position !== undefined && this.framing !== undefined) this.toClient(advanceFrame(group, position));
   }
 
   /** A group's `websocket.send`, framed for switchyard/client with its position when it has one. */

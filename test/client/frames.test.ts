@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { connectUrl, parseFrame } from '../../client/frames.js';
 import { reconnectDelay, worthReconnecting } from '../../client/index.js';
-import { clientFraming, followedFrame, historyFrame, messageFrame, positionFrame } from '../../interface-server/websocket/client-frames.js';
+import { advanceFrame, clientFraming, followedFrame, historyFrame, messageFrame, positionFrame } from '../../interface-server/websocket/client-frames.js';
 
 describe('client framing', () => {
   const position = { epoch: 'Ab3_-x', offset: 42 };
@@ -14,6 +14,7 @@ describe('client framing', () => {
     expect(parseFrame(messageFrame('{"a":1}\nsecond line'))).toEqual({ kind: 'message', text: '{"a":1}\nsecond line' });
     expect(parseFrame(historyFrame('room.a-1', position, 'hi\nthere'))).toEqual({ kind: 'history', group: 'room.a-1', position, text: 'hi\nthere' });
     expect(parseFrame(positionFrame('room.a-1', position))).toEqual({ kind: 'position', group: 'room.a-1', position });
+    expect(parseFrame(advanceFrame('room.a-1', position))).toEqual({ kind: 'advance', group: 'room.a-1', position });
     expect(parseFrame(followedFrame('room.a-1', position, undefined))).toEqual({ kind: 'followed', group: 'room.a-1', position, missed: undefined });
     expect(parseFrame(followedFrame('room.a-1', position, 'trimmed'))).toEqual({ kind: 'followed', group: 'room.a-1', position, missed: 'trimmed' });
     expect(parseFrame('plain text from an older server')).toEqual({ kind: 'unknown', text: 'plain text from an older server' });
@@ -33,6 +34,8 @@ describe('client framing', () => {
     ]));
     expect(clientFraming(Buffer.from('name=a'))).toBeUndefined();
     expect(clientFraming(Buffer.from('sy=1&sy_since=room.x~e~notanumber,~e~1'))?.positions).toEqual(new Map());
+    expect(clientFraming(Buffer.from('sy=1&sy_since=%'))?.positions).toEqual(new Map()); // not an encoding: ignored, not thrown
+    expect(connectUrl('https://example.test/ws', new Map())).toBe('wss://example.test/ws?sy=1');
   });
 });
 

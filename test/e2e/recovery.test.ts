@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisLayer } from '../../channel-layer/index.js';
 import { SwitchyardClient } from '../../client/index.js';
 import { RedisServer } from '../helpers/redis-server.js';
-import { killAll, listening, randomPrefix, ROOT, startServe, startWorker, SwitchyardProcess, childEnv, type LayerEnv, type Listening } from '../helpers/processes.js';
+import { killAll, listening, QUICKSTART, randomPrefix, ROOT, startDev, startServe, startWorker, SwitchyardProcess, childEnv, type LayerEnv, type Listening } from '../helpers/processes.js';
 
 const HISTORY_APP = relative(ROOT, fileURLToPath(new URL('./apps/history-app.ts', import.meta.url)));
 const RATE_PER_S = 20;
@@ -146,5 +146,29 @@ describe('recovery across reconnects (switchyard/client, real processes)', () =>
     expect(flaky.texts.filter((t) => t === 'sent while offline')).toHaveLength(1);
     flaky.client.close();
     steady.client.close();
+  }, 60_000);
+});
+
+describe('the quickstart chat on the in-memory layer (switchyard dev)', () => {
+  afterAll(async () => {
+    await killAll();
+  });
+
+  it('a client that asks for the room\'s history gets all of it, even more lines than a connection queues before its handshake', async () => {
+    const dev = await startDev(QUICKSTART);
+    const url = `${dev.wsUrl}/ws/chat/history-${Date.now()}?name=writer`;
+    const writer = new SwitchyardClient(url, { WebSocket: WebSocket as never });
+    const lines: string[] = [];
+    writer.on('json', (value) => void lines.push((value as { text: string }).text));
+    for (let i = 1; i <= 90; i++) writer.send(`line ${i}`); // sent once connected
+    await expect.poll(() => lines.length, { timeout: 15_000 }).toBe(90);
+    writer.close();
+    // The room keeps 100 lines; the catch-up comes while the consumer's connect still runs.
+    const reader = new SwitchyardClient(url.replace('writer', 'reader'), { WebSocket: WebSocket as never, replay: [url.split('/ws/chat/')[1]!.split('?')[0]!].map((room) => `room.${room}`) });
+    const read: string[] = [];
+    reader.on('json', (value) => void read.push((value as { text: string }).text));
+    await expect.poll(() => read.length, { timeout: 15_000 }).toBe(90);
+    expect(read).toEqual(Array.from({ length: 90 }, (_, i) => `line ${i + 1}`));
+    reader.close();
   }, 60_000);
 });

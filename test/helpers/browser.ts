@@ -91,8 +91,12 @@ export class Browser {
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
     for (;;) {
-      last = await this.evaluate<T>(expression).catch((error: Error) => error.message);
-      if (last) return last as T;
+      const value = await this.evaluate<T>(expression).catch((error: Error) => {
+        last = error.message; // the page is not there yet, say
+        return undefined;
+      });
+      if (value) return value;
+      if (value !== undefined) last = value;
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
       await sleep(100);
     }

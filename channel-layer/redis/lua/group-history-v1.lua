@@ -23,28 +23,32 @@
 ]]
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then
+  -- A new epoch counts from 1 again: entries of an old one (its state lost) must go.
   epoch = ARGV[2]
   redis.call('HSET', KEYS[1], 'epoch', epoch, 'last', 0)
+  redis.call('DEL', KEYS[2])
 end
 local now = tonumber(ARGV[3])
 local size = tonumber(ARGV[4])
 local maxAge = tonumber(ARGV[5])
 
--- Drops expired entries from the head, a bounded number per call: each send adds one.
+-- Drops expired entries from the head, 64 at a time until the first one kept (the stream's
+-- own expiry takes a history whose every entry expired).
 local function trimExpired()
-  local head = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 16)
-  for i = 1, #head do
-    local fields = head[i][2]
-    local sentAt = 0
-    for f = 1, #fields, 2 do
-      if fields[f] == 't' then sentAt = tonumber(fields[f + 1]) end
+  while true do
+    local head = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 64)
+    for i = 1, #head do
+      local fields = head[i][2]
+      local sentAt = 0
+      for f = 1, #fields, 2 do
+        if fields[f] == 't' then sentAt = tonumber(fields[f + 1]) end
+      end
+      if sentAt >= now - maxAge then
+        if i > 1 then redis.call('XTRIM', KEYS[2], 'MINID', head[i][1]) end
+        return
+      end
     end
-    if sentAt >= now - maxAge then
-      if i > 1 then redis.call('XTRIM', KEYS[2], 'MINID', head[i][1]) end
-      return
-    end
-  end
-  if #head > 0 then
+    if #head == 0 then return end
     local lastOffset = tonumber(string.match(head[#head][1], '^(%d+)'))
     redis.call('XTRIM', KEYS[2], 'MINID', (lastOffset + 1) .. '-0')
   end
