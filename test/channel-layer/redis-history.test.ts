@@ -50,4 +50,42 @@ describe('redis layer: a follower whose subscription dropped', () => {
     await expect.poll(() => got, { timeout: 10_000 }).toEqual([1, 2, 3, 4, 5, 6]);
     expect(follows).toBe(1);
   });
+
+  it('a history begun again under a follower: it is told the epoch changed, then goes on with the new one, and stops reading', async () => {
+    const prefix = `history-${Math.random().toString(36).slice(2, 8)}`;
+    const options = { url: redis.url, prefix, groupHistory: [{ pattern: 'room.*', size: 100, maxAgeMs: 60_000 }] };
+    const server = new RedisLayer(options);
+    const worker = new RedisLayer(options);
+    layers.push(server, worker);
+    await Promise.all([server.waitUntilReady(), worker.waitUntilReady()]);
+    const got: GroupPosition[] = [];
+    const follows: (string | undefined)[] = [];
+    const channel = server.openChannel({
+      deliver: (_message: WireMessage, _group: string | undefined, position?: GroupPosition) => void got.push(position!),
+      followed: (_group: string, _position: GroupPosition, missed: string | undefined) => void follows.push(missed),
+      lost() {},
+    });
+    await worker.groupAdd('room.reset', channel);
+    await expect.poll(() => follows).toEqual([undefined]);
+    for (let i = 0; i < 3; i++) await worker.groupSend('room.reset', { type: 't' });
+    await expect.poll(() => got.length).toBe(3);
+    const admin = new Redis(redis.url);
+    try {
+      // The history's state is lost (expired, evicted): the next send begins a new epoch.
+      await admin.del(server.keys.historyState('room.reset'), server.keys.history('room.reset'));
+      const first = await worker.groupSend('room.reset', { type: 't' });
+      expect(first!.offset).toBe(1);
+      expect(first!.epoch).not.toBe(got[0]!.epoch);
+      await expect.poll(() => follows).toEqual([undefined, 'epoch']);
+      await worker.groupSend('room.reset', { type: 't' });
+      await expect.poll(() => got.at(-1)).toEqual({ epoch: first!.epoch, offset: 2 });
+      // Settled: no read goes on in the background.
+      const calls = async (): Promise<number> => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+      const before = await calls();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await calls()).toBe(before);
+    } finally {
+      admin.disconnect();
+    }
+  });
 });
