@@ -49,7 +49,7 @@ const NOTHING_TO_READ = Number.MAX_SAFE_INTEGER;
  * (the history begun, with a new epoch, if it has none).
  */
 function readHistory(redis: ScriptedRedis, keys: RedisKeys, group: string, rule: HistoryRule, now: number, after: number): Promise<(Buffer | number)[]> {
-  return redis.switchyardGroupHistoryV1Buffer(keys.historyState(group), keys.history(group), 'read', newEpoch(), now, rule.size, rule.maxAgeMs, rule.maxAgeMs + HISTORY_STATE_EXTRA_MS, after, READ_BATCH);
+  return redis.switchyardGroupHistoryV1Buffer(2, keys.historyState(group), keys.history(group), 'read', newEpoch(), now, rule.size, rule.maxAgeMs, rule.maxAgeMs + HISTORY_STATE_EXTRA_MS, after, READ_BATCH);
 }
 
 /** Where a group's history stands now: a member joined now needs what comes after it. */

@@ -17,6 +17,7 @@ import { shardTags } from './shards.js';
  *   p:receivers:{<ch>}  sorted set: inbox of each process receiving on channel ch → last heartbeat (ms)
  *   p:joined:{<inbox>}  hash: a process's channel → the groups it was put in, one per line
  *   p:sent:{<tag>}<inbox><n>  a send call's receipt on a cluster (send-v2.lua), in its list's slot
+ *   p:sent:{<group>}<inbox>h<n>  a history send's receipt on a cluster (group-history-v1.lua)
  *   p:layout            hash: `shards` (their number, set by the first process), `processes`
  *                       (a counter that gives each process its home shard)
  *
@@ -100,6 +101,11 @@ export class RedisKeys {
 
   history(group: string): string {
     return `${this.prefix}:history:{${group}}`;
+  }
+
+  /** The receipt of history send `call` of process `inbox` (a cluster), in the group's slot. */
+  historyReceipt(group: string, inbox: string, call: number): string {
+    return `${this.prefix}:sent:{${group}}${inbox}h${call}`;
   }
 
   /** The pub/sub channel of a group with history. */

@@ -82,6 +82,8 @@ export class RedisLayer implements ChannelLayer {
    * what it sends to them itself (a member's leave) is recorded like the rest.
    */
   private readonly learnedRules = new Map<string, HistoryRule>();
+  /** History sends made so far: each one's receipt is named by it (a cluster only). */
+  private historyCalls = 0;
   /** The groups with history this process's channels follow; made at the first follow. */
   private feeds: GroupFeeds | undefined;
   /** This process's inbox and the channels it holds (`held`; `recipients` for those from `openChannel`). */
@@ -434,20 +436,13 @@ export class RedisLayer implements ChannelLayer {
    * whatever the members.
    */
   private async recordAndPublish(group: string, rule: HistoryRule, message: WireMessage): Promise<GroupPosition> {
-    const [epoch, offset] = await this.redis
-      .switchyardGroupHistoryV1(
-        this.keys.historyState(group),
-        this.keys.history(group),
-        'send',
-        newEpoch(),
-        this.clock(),
-        rule.size,
-        rule.maxAgeMs,
-        rule.maxAgeMs + HISTORY_STATE_EXTRA_MS,
-        this.keys.feed(group),
-        encodeEnvelope(group, message, this.clock()),
-      )
-      .catch(rethrowLayerError);
+    const [state, stream, now] = [this.keys.historyState(group), this.keys.history(group), this.clock()];
+    const tail = [newEpoch(), now, rule.size, rule.maxAgeMs, rule.maxAgeMs + HISTORY_STATE_EXTRA_MS, this.keys.feed(group), encodeEnvelope(group, message, now)] as const;
+    // On a cluster a receipt keeps a call the client sends again a single record (as send-v2.lua).
+    const call = this.redis.isCluster
+      ? this.redis.switchyardGroupHistoryV1(3, state, stream, this.keys.historyReceipt(group, this.inbox, ++this.historyCalls), 'send', ...tail, SEND_RECEIPT_MS)
+      : this.redis.switchyardGroupHistoryV1(2, state, stream, 'send', ...tail);
+    const [epoch, offset] = await call.catch(rethrowLayerError);
     return { epoch, offset: Number(offset) };
   }
 

@@ -17,7 +17,8 @@ const SCRIPTS = {
   switchyardSendV2: { file: 'send-v2.lua', keys: undefined },
   switchyardGroupJoinedV1: { file: 'group-joined-v1.lua', keys: 1 },
   switchyardTakeJoinedV1: { file: 'take-joined-v1.lua', keys: 1 },
-  switchyardGroupHistoryV1: { file: 'group-history-v1.lua', keys: 2 },
+  // Two keys, three for a send on a cluster (its receipt): the caller gives their number.
+  switchyardGroupHistoryV1: { file: 'group-history-v1.lua', keys: undefined },
 } as const;
 
 const sources = Object.fromEntries(
@@ -35,19 +36,13 @@ interface ScriptCommands {
   switchyardGroupJoinedV1(joined: string, member: string, groupName: string, ttlMs: number): Promise<number>;
   switchyardTakeJoinedV1(joined: string, ...channels: string[]): Promise<string[]>;
   switchyardGroupHistoryV1(
-    state: string,
-    stream: string,
-    use: 'send',
-    epoch: string,
-    now: number,
-    size: number,
-    maxAgeMs: number,
-    stateMs: number,
-    feed: string,
-    envelope: Buffer,
+    ...args:
+      | [keyCount: 2, state: string, stream: string, use: 'send', epoch: string, now: number, size: number, maxAgeMs: number, stateMs: number, feed: string, envelope: Buffer]
+      | [keyCount: 3, state: string, stream: string, receipt: string, use: 'send', epoch: string, now: number, size: number, maxAgeMs: number, stateMs: number, feed: string, envelope: Buffer, receiptMs: number]
   ): Promise<[epoch: string, offset: number]>;
   /** The read, with the envelopes (and the epoch) as bytes. */
   switchyardGroupHistoryV1Buffer(
+    keyCount: 2,
     state: string,
     stream: string,
     use: 'read',

@@ -3,6 +3,7 @@
  * subscriber was cut off are read from the history once it is back, with no later message
  * needed to show the gap.
  */
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisLayer, type GroupPosition, type WireMessage } from '../../channel-layer/index.js';
@@ -86,6 +87,28 @@ describe('redis layer: a follower whose subscription dropped', () => {
       expect(await calls()).toBe(before);
     } finally {
       admin.disconnect();
+    }
+  });
+
+  it('a history send made again under its receipt (a cluster client resending) records and publishes nothing more', async () => {
+    const script = readFileSync(new URL('../../channel-layer/redis/lua/group-history-v1.lua', import.meta.url), 'utf8');
+    const admin = new Redis(redis.url);
+    const listener = new Redis(redis.url);
+    try {
+      const heard: string[] = [];
+      await listener.subscribe('t:feed:room.once');
+      listener.on('message', (_topic, payload: string) => void heard.push(payload));
+      const call = (): Promise<unknown> =>
+        admin.eval(script, 3, 't:hstate:{room.once}', 't:history:{room.once}', 't:sent:{room.once}p!h1', 'send', 'e1', Date.now(), 10, 60_000, 120_000, 't:feed:room.once', 'envelope', 10_000);
+      expect(await call()).toEqual(['e1', 1]);
+      expect(await call()).toEqual(['e1', 1]);
+      expect(await admin.xlen('t:history:{room.once}')).toBe(1);
+      await expect.poll(() => heard).toEqual(['1 e1 envelope']);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(heard).toEqual(['1 e1 envelope']); // and no second one behind it
+    } finally {
+      admin.disconnect();
+      listener.disconnect();
     }
   });
 });

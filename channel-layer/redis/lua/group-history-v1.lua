@@ -4,6 +4,10 @@
 
   KEYS[1]   the history's state, a hash: `epoch`, `last` (the last offset given)
   KEYS[2]   the stream: entry id `<offset>-0`, fields `t` (time sent, ms) and `m` (envelope)
+  KEYS[3]   (send, on a cluster only) the call's receipt, in the group's slot: a call already
+            done answers what it answered then and records nothing. A cluster client sends a
+            command again when its connection closed before the reply, though the first may
+            have run: the receipt keeps that one message
   ARGV[1]   'send' or 'read'
   ARGV[2]   an epoch name, taken if the history has none (it begins now)
   ARGV[3]   now (ms)
@@ -13,6 +17,7 @@
   send:
   ARGV[7]   the channel to publish on, which every process following the group subscribes to
   ARGV[8]   the envelope
+  ARGV[9]   (with KEYS[3]) how long the receipt is kept (ms)
   Returns   {epoch, offset}: recorded and published as one step, so no message is delivered
             without a position or recorded without delivery
   read:
@@ -21,6 +26,13 @@
   Returns   {epoch, first, last, offset, envelope, offset, envelope, ...}: first is the oldest
             kept offset (last + 1 when none is kept)
 ]]
+if ARGV[1] == 'send' and #KEYS == 3 then
+  local done = redis.call('GET', KEYS[3])
+  if done then
+    local space = string.find(done, ' ', 1, true)
+    return {string.sub(done, 1, space - 1), tonumber(string.sub(done, space + 1))}
+  end
+end
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then
   -- A new epoch counts from 1 again: entries of an old one (its state lost) must go.
@@ -61,6 +73,9 @@ if ARGV[1] == 'send' then
   trimExpired()
   redis.call('PEXPIRE', KEYS[2], maxAge)
   redis.call('PUBLISH', ARGV[7], offset .. ' ' .. epoch .. ' ' .. ARGV[8])
+  if #KEYS == 3 then
+    redis.call('SET', KEYS[3], epoch .. ' ' .. offset, 'PX', ARGV[9])
+  end
   return {epoch, offset}
 end
 
